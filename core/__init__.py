@@ -1,0 +1,1 @@
+"""Shared kernel: settings, clock, ids, logging and the event-bus port."""

@@ -1,0 +1,53 @@
+"""The one settings object. Built in the composition root and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, read from ``SMARTSCENE_*`` environment variables or a ``.env`` file."""
+
+    model_config = SettingsConfigDict(env_prefix="SMARTSCENE_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(Path("var"), description="Working directory for the SQLite file and data.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; unset means a SQLite file under var_dir."
+    )
+    redis_url: str | None = Field(None, description="Redis URL; unset means the in-process bus.")
+    api_host: str = Field("127.0.0.1", description="Address the API listens on.")
+    api_port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
+    detector_weights: Path = Field(
+        PACKAGE_ROOT / "detectors" / "weights" / "smartscene-demo-yolo.pt",
+        description="Path to the detection model file (.pt, .onnx or OpenVINO dir).",
+    )
+    detector_imgsz: int = Field(320, ge=32, le=2048, description="Inference image size in pixels.")
+    detector_conf: float = Field(0.35, ge=0.0, le=1.0, description="Default confidence threshold.")
+    torch_threads: int = Field(2, ge=1, le=64, description="CPU threads for inference.")
+    evidence_dir: Path | None = Field(None, description="Evidence files; unset means var_dir/evidence.")
+    jwt_secret: SecretStr | None = Field(
+        None, description="HMAC secret for API tokens; unset means one generated per var_dir."
+    )
+    jwt_ttl_s: int = Field(8 * 3600, ge=60, description="Lifetime of an access token in seconds.")
+    cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
+    arrive_radius_m: float = Field(
+        150.0, gt=0, description="How close (metres) a field worker must be to check in on site."
+    )
+    offer_timeout_s: float = Field(120.0, gt=0, description="Seconds before an offer moves on.")
+    sla_sweep_s: float = Field(15.0, gt=0, description="Seconds between SLA breach sweeps.")
+    log_level: str = Field("INFO", description="Root log level.")
+
+    def resolved_database_url(self) -> str:
+        """Return the database URL, defaulting to a SQLite file under ``var_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'smartscene.db').resolve()}"
+
+    def resolved_evidence_dir(self) -> Path:
+        """Return where evidence files go."""
+        return self.evidence_dir or self.var_dir / "evidence"

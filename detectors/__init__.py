@@ -1,0 +1,1 @@
+"""Frames in, tracked and classified objects out: fast, offline, on CPU."""

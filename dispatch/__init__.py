@@ -1,0 +1,1 @@
+"""Cases, SLA clocks, assignment, escalation and verification."""

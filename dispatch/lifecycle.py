@@ -1,0 +1,98 @@
+"""Apply case actions to stored cases: state, per-state timestamps, durations, timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dispatch.actors import Actor
+from dispatch.states import CaseAction, CaseState, transition
+from models import Case, CaseEvent
+
+# Durations (DOMAIN.md section 1): discover = first seen -> filed; arrive = dispatch -> on site;
+# resolve = on site -> handled. A new handling cycle (after rework or a return to the wrong unit)
+# restarts the arrive clock; passing an offer on to the next worker does not.
+_NEW_CYCLE = {CaseState.REWORKED, CaseState.RETURNED}
+_RESTAMP_ALWAYS = {CaseState.ON_SITE, CaseState.HANDLED}
+
+
+def apply_action(
+    session: Session,
+    *,
+    case: Case,
+    action: CaseAction,
+    actor: Actor,
+    at: datetime,
+    details: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Move ``case`` by ``action`` (or raise ``IllegalTransition``) and append to its timeline."""
+    step = transition(CaseState(case.state), action)
+    case.state = step.after.value
+    _stamp(case, step.before, step.after, at)
+    case.updated_at = at
+    _update_durations(case)
+    if action is CaseAction.FAIL_VERIFICATION:
+        case.rework_count += 1
+    elif action is CaseAction.EXTEND:
+        case.extension_count += 1
+    elif action is CaseAction.ESCALATE:
+        case.escalation_count += 1
+    return append_event(
+        session,
+        case=case,
+        action=action.value,
+        before=step.before.value,
+        actor=actor,
+        at=at,
+        details=details,
+    )
+
+
+def append_event(
+    session: Session,
+    *,
+    case: Case,
+    action: str,
+    before: str | None,
+    actor: Actor,
+    at: datetime,
+    details: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Append one timeline entry (also for non-transition notes such as merges and offers)."""
+    session.flush()  # the case needs its id
+    seq = session.scalar(
+        select(func.coalesce(func.max(CaseEvent.seq), 0)).where(CaseEvent.case_id == case.id)
+    )
+    entry = CaseEvent(
+        case_id=case.id,
+        seq=int(seq or 0) + 1,
+        at=at,
+        action=action,
+        from_state=before,
+        to_state=case.state,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        source=actor.source,
+        details=details or {},
+    )
+    session.add(entry)
+    return entry
+
+
+def _stamp(case: Case, before: CaseState, state: CaseState, at: datetime) -> None:
+    column = f"{state.value}_at"
+    first_time = getattr(case, column) is None
+    if first_time or state in _RESTAMP_ALWAYS or (before in _NEW_CYCLE and before != state):
+        setattr(case, column, at)
+
+
+def _update_durations(case: Case) -> None:
+    if case.filed_at is not None:
+        case.discover_s = max(0.0, (case.filed_at - case.first_seen_at).total_seconds())
+    if case.on_site_at is not None and case.dispatched_at is not None:
+        case.arrive_s = max(0.0, (case.on_site_at - case.dispatched_at).total_seconds())
+    if case.handled_at is not None and case.on_site_at is not None:
+        case.resolve_s = max(0.0, (case.handled_at - case.on_site_at).total_seconds())
