@@ -75,13 +75,17 @@ def issue_token(user: User, *, secret: str, now: datetime, ttl_s: int) -> str:
     return jwt.encode(claims, secret, algorithm=JWT_ALG)
 
 
-def decode_token(token: str, *, secret: str) -> Principal | None:
-    """The principal in a valid token, or None (expired, forged, malformed)."""
+def decode_token(token: str, *, secret: str, now: datetime) -> Principal | None:
+    """The principal in a valid token, or None (expired, forged, malformed).
+
+    Expiry is checked against the injected clock, not PyJWT's wall clock.
+    """
+    options: dict[str, Any] = {"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False}
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=[JWT_ALG], options={"require": ["exp", "sub"]}
-        )
+        claims = jwt.decode(token, secret, algorithms=[JWT_ALG], options=options)
     except jwt.PyJWTError:
+        return None
+    if int(claims["exp"]) <= int(now.timestamp()):
         return None
     return Principal(claims["sub"], claims.get("name", ""), claims["role"], claims.get("staff_id"))
 

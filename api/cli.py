@@ -183,6 +183,3 @@ def main() -> None:
     os.environ.setdefault("YOLO_OFFLINE", "1")
     _mount_optional()
     app()
-
-
-

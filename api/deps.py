@@ -49,7 +49,7 @@ def get_principal(
     """The authenticated caller (bearer token or ``X-API-Key``), or 401."""
     principal: Principal | None = None
     if token:
-        principal = decode_token(token, secret=container.jwt_secret)
+        principal = decode_token(token, secret=container.jwt_secret, now=container.clock.now())
     elif x_api_key:
         principal = principal_for_api_key(session, x_api_key, container.clock.now())
         session.commit()
