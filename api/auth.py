@@ -80,9 +80,13 @@ def decode_token(token: str, *, secret: str, now: datetime) -> Principal | None:
 
     Expiry is checked against the injected clock, not PyJWT's wall clock.
     """
-    options: dict[str, Any] = {"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False}
     try:
-        claims = jwt.decode(token, secret, algorithms=[JWT_ALG], options=options)
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[JWT_ALG],
+            options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False},
+        )
     except jwt.PyJWTError:
         return None
     if int(claims["exp"]) <= int(now.timestamp()):

@@ -39,7 +39,7 @@ def seed_categories(session: Session) -> int:
 
 def _rect(proj: LocalProjection, x0_m: float, y0_m: float, x1_m: float, y1_m: float) -> str:
     lons, lats = proj.to_lonlat([x0_m, x1_m], [y0_m, y1_m])
-    return box(float(lons[0]), float(lats[0]), float(lons[1]), float(lats[1])).wkt
+    return str(box(float(lons[0]), float(lats[0]), float(lons[1]), float(lats[1])).wkt)
 
 
 def _area(

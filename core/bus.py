@@ -53,7 +53,7 @@ class EventBus(Protocol):
 @dataclass
 class _Group:
     offset: int = 0
-    pending: dict[str, int] = field(default_factory=dict)  # message index -> deliveries
+    pending: dict[int, int] = field(default_factory=dict)  # message index -> deliveries
 
 
 class InMemoryBus:
@@ -157,10 +157,14 @@ class ConsumerLoop:
         try:
             self.handler(env)
         except Exception as exc:
-            logger.exception("handler failed on %s/%s (delivery %d)", env.topic, env.id, env.deliveries)
+            logger.exception(
+                "handler failed on %s/%s (delivery %d)", env.topic, env.id, env.deliveries
+            )
             if env.deliveries < self.max_attempts:
                 return
-            self.bus.publish(f"{env.topic}.dead", {"id": env.id, "error": repr(exc), "payload": env.payload})
+            self.bus.publish(
+                f"{env.topic}.dead", {"id": env.id, "error": repr(exc), "payload": env.payload}
+            )
             self.dead += 1
         else:
             self.handled += 1
@@ -178,7 +182,9 @@ class ConsumerLoop:
 
     def start(self) -> None:
         """Run in a daemon thread until ``stop``."""
-        self._thread = threading.Thread(target=self._run, name=f"consumer-{self.topic}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"consumer-{self.topic}", daemon=True
+        )
         self._thread.start()
 
     def _run(self) -> None:

@@ -40,7 +40,9 @@ class RedisStreamsBus:
     def publish(self, topic: str, payload: Mapping[str, Any]) -> str:
         """XADD the JSON payload (approximately capped at ``max_len``)."""
         body = json.dumps(payload, default=str, ensure_ascii=False)
-        msg_id = self._r.xadd(self._key(topic), {_FIELD: body}, maxlen=self._max_len, approximate=True)
+        msg_id = self._r.xadd(
+            self._key(topic), {_FIELD: body}, maxlen=self._max_len, approximate=True
+        )
         return str(msg_id)
 
     def _ensure_group(self, topic: str, group: str) -> None:
@@ -60,12 +62,14 @@ class RedisStreamsBus:
         self._ensure_group(topic, group)
         key = self._key(topic)
         claimed = self._r.xautoclaim(key, group, consumer, self._claim_idle_ms, "0-0", count=count)
-        entries = list(claimed[1]) if claimed else []
+        entries: list[Any] = list(claimed[1]) if claimed else []  # type: ignore[index]
         if not entries:
             block = int(block_s * 1000) if block_s > 0 else None
-            reply = self._r.xreadgroup(group, consumer, {key: ">"}, count=count, block=block)
+            reply: Any = self._r.xreadgroup(group, consumer, {key: ">"}, count=count, block=block)
             entries = [e for _, stream_entries in reply or [] for e in stream_entries]
-        return [self._envelope(topic, group, msg_id, fields) for msg_id, fields in entries if fields]
+        return [
+            self._envelope(topic, group, msg_id, fields) for msg_id, fields in entries if fields
+        ]
 
     def _envelope(self, topic: str, group: str, msg_id: str, fields: dict[str, str]) -> Envelope:
         pending = self._r.xpending_range(self._key(topic), group, min=msg_id, max=msg_id, count=1)

@@ -15,7 +15,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SMARTSCENE_", env_file=".env", extra="ignore")
 
-    var_dir: Path = Field(Path("var"), description="Working directory for the SQLite file and data.")
+    var_dir: Path = Field(
+        Path("var"), description="Working directory for the SQLite file and data."
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; unset means a SQLite file under var_dir."
     )
@@ -29,7 +31,9 @@ class Settings(BaseSettings):
     detector_imgsz: int = Field(320, ge=32, le=2048, description="Inference image size in pixels.")
     detector_conf: float = Field(0.35, ge=0.0, le=1.0, description="Default confidence threshold.")
     torch_threads: int = Field(2, ge=1, le=64, description="CPU threads for inference.")
-    evidence_dir: Path | None = Field(None, description="Evidence files; unset means var_dir/evidence.")
+    evidence_dir: Path | None = Field(
+        None, description="Evidence files; unset means var_dir/evidence."
+    )
     jwt_secret: SecretStr | None = Field(
         None, description="HMAC secret for API tokens; unset means one generated per var_dir."
     )

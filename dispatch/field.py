@@ -50,7 +50,7 @@ def accept(session: Session, *, case_id: int, staff_id: str, clock: Clock) -> Ca
         .where(Dispatch.id == offer.id, Dispatch.status == "offered")
         .values(status="accepted", responded_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     if won != 1:
         session.rollback()
         raise Conflict(f"the offer of case {case_id} was already answered")

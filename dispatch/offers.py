@@ -130,11 +130,11 @@ def offer_to(
             previous.status, previous.load = "available", max(0, previous.load - 1)
         case.assigned_staff_id = None
     eta = None
-    if case.lon is not None and staff.lon is not None and staff.lat is not None:
-        eta = travel.travel_times([(staff.lon, staff.lat)], [(case.lon, case.lat)])
+    if None not in (case.lon, case.lat, staff.lon, staff.lat):
+        eta = travel.travel_times([(staff.lon, staff.lat)], [(case.lon, case.lat)])  # type: ignore[list-item]
     pick = RankedCandidate(staff_id, True, 0.0, eta.seconds[0][0] if eta else float("nan"), None)
-    offer = _make_offer(session, case, pick, eta.method if eta else "none", clock.now(),
-                        settings.timeout_s, actor)  # fmt: skip
+    method = eta.method if eta else "none"
+    offer = _make_offer(session, case, pick, method, clock.now(), settings.timeout_s, actor)
     sla_service.refresh_dues(session, case, calendar)
     session.commit()
     return offer

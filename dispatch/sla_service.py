@@ -34,8 +34,12 @@ def targets_for(category: Category) -> SlaTargets:
 def due_times_of(case: Case, category: Category, calendar: SlaCalendar) -> DueTimes:
     """Every clock the case has started so far."""
     return compute_due_times(
-        targets_for(category), calendar, case.filed_at, case.first_seen_at,
-        dispatched_at=case.dispatched_at, on_site_at=case.on_site_at,
+        targets_for(category),
+        calendar,
+        case.filed_at,
+        case.first_seen_at,
+        dispatched_at=case.dispatched_at,
+        on_site_at=case.on_site_at,
     )
 
 

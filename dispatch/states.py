@@ -55,7 +55,16 @@ class CaseAction(StrEnum):
 
 
 S, A = CaseState, CaseAction
-_OPEN_FOR_NOTES = (S.FILED, S.DISPATCHED, S.ACCEPTED, S.EN_ROUTE, S.ON_SITE, S.RETURNED, S.REWORKED, S.PARKED)
+_OPEN_FOR_NOTES = (
+    S.FILED,
+    S.DISPATCHED,
+    S.ACCEPTED,
+    S.EN_ROUTE,
+    S.ON_SITE,
+    S.RETURNED,
+    S.REWORKED,
+    S.PARKED,
+)
 
 TRANSITIONS: dict[tuple[CaseState, CaseAction], CaseState] = {
     (S.REPORTED, A.FILE): S.FILED,

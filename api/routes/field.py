@@ -22,6 +22,7 @@ from api.schemas import (
 )
 from core.bus import STAFF_POSITIONS
 from dispatch import field
+from dispatch.errors import NotFound
 from dispatch.states import OPEN_STATES
 from models import Case, Dispatch, Staff
 
@@ -75,7 +76,7 @@ def post_position(
     """Report GPS fixes; the newest one becomes my position."""
     staff = session.get(Staff, staff_id)
     if staff is None:
-        raise field.NotFound(f"staff {staff_id} does not exist")
+        raise NotFound(f"staff {staff_id} does not exist")
     newest = max(body.fixes, key=lambda f: f.at)
     if staff.position_at is None or newest.at > staff.position_at:
         staff.lon, staff.lat, staff.accuracy_m, staff.position_at = (
