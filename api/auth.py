@@ -69,9 +69,13 @@ def load_or_create_secret(path: Path) -> str:
 def issue_token(user: User, *, secret: str, now: datetime, ttl_s: int) -> str:
     """A signed access token for ``user``."""
     claims: dict[str, Any] = {
-        "sub": user.id, "name": user.username, "role": user.role, "staff_id": user.staff_id,
-        "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=ttl_s)).timestamp()),
-    }  # fmt: skip
+        "sub": user.id,
+        "name": user.username,
+        "role": user.role,
+        "staff_id": user.staff_id,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl_s)).timestamp()),
+    }
     return jwt.encode(claims, secret, algorithm=JWT_ALG)
 
 

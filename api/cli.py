@@ -5,11 +5,13 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.console import Console
 
+from api.auth import Role
+from api.cli_gis import gis_app
 from core.settings import Settings
 
 app = typer.Typer(help="smartscene: urban-governance smart scenes.", no_args_is_help=True)
@@ -17,6 +19,7 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 users_app = typer.Typer(help="Users and API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(gis_app, name="gis")
 console = Console()
 ROLES = ["admin", "operator", "field", "manager", "integrator", "device"]
 
@@ -84,12 +87,19 @@ def create_user(
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {ROLES}")
+    checked_role = cast(Role, role)
     password = _read_password(password_stdin)
     container = build_container(_settings())
     try:
         with container.sessions() as session:
-            add_user(session, username=username, password=password, role=role, staff_id=staff_id,  # type: ignore[arg-type]
-                     now=container.clock.now())  # fmt: skip
+            add_user(
+                session,
+                username=username,
+                password=password,
+                role=checked_role,
+                staff_id=staff_id,  # type: ignore[arg-type]
+                now=container.clock.now(),
+            )
             session.commit()
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
@@ -181,5 +191,4 @@ def _mount_optional() -> None:
 def main() -> None:
     """Entry point of the console script."""
     os.environ.setdefault("YOLO_OFFLINE", "1")
-    _mount_optional()
     app()

@@ -88,9 +88,15 @@ def import_areas(
     policy: InvalidPolicy = "repair" if on_invalid == "repair" else "reject"
     try:
         result = _load_with_progress(
-            path, kind=kind, datum=_datum(datum), id_field=id_field, code_field=code_field,
-            name_field=name_field, layer=layer, on_invalid=policy,
-        )  # fmt: skip
+            path,
+            kind=kind,
+            datum=_datum(datum),
+            id_field=id_field,
+            code_field=code_field,
+            name_field=name_field,
+            layer=layer,
+            on_invalid=policy,
+        )
     except GisImportError as exc:
         for fid, why in exc.rejected:
             err_console.print(f"  rejected {fid}: {why}")
@@ -136,8 +142,11 @@ def import_roads(
     table.add_row("directed edges", str(network.n_edges))
     table.add_row("length (km, directed)", f"{t.length_m.sum() / 1000:.1f}")
     table.add_row("metric CRS", f"EPSG:{network.projection.epsg}")
-    table.add_row("bounds", f"{t.node_lon.min():.5f}, {t.node_lat.min():.5f} .. "
-                            f"{t.node_lon.max():.5f}, {t.node_lat.max():.5f}")  # fmt: skip
+    table.add_row(
+        "bounds",
+        f"{t.node_lon.min():.5f}, {t.node_lat.min():.5f} .. "
+        f"{t.node_lon.max():.5f}, {t.node_lat.max():.5f}",
+    )
     console.print(table)
     if out is not None:
         t.save_npz(out)
@@ -160,16 +169,23 @@ def calibrate(
     try:
         pixels, world = load_calibration_points(points)
         cal = CameraCalibration.fit(
-            pixels, world, datum=_datum(datum) or Datum.WGS84,
-            max_rmse_m=max_rmse_m, ransac_threshold_m=ransac_threshold_m,
-        )  # fmt: skip
+            pixels,
+            world,
+            datum=_datum(datum) or Datum.WGS84,
+            max_rmse_m=max_rmse_m,
+            ransac_threshold_m=ransac_threshold_m,
+        )
     except (GisImportError, CalibrationError) as exc:
         raise _fail(str(exc)) from exc
     out.write_text(json.dumps(cal.to_dict(), indent=2), encoding="utf-8")
     outliers = [str(i) for i, ok in enumerate(cal.inliers) if not ok]
-    console.print(f"pairs: {len(pixels)}, inliers: {int(cal.inliers.sum())}"
-                  f"{' (outliers: ' + ', '.join(outliers) + ')' if outliers else ''}")  # fmt: skip
+    console.print(
+        f"pairs: {len(pixels)}, inliers: {int(cal.inliers.sum())}"
+        f"{' (outliers: ' + ', '.join(outliers) + ')' if outliers else ''}"
+    )
     console.print(f"reprojection RMSE: {cal.rmse_m:.3f} m in EPSG:{cal.epsg}")
+    if len(pixels) == 4:
+        console.print("[yellow]note:[/] 4 pairs always fit exactly (RMSE 0): add a 5th to check")
     console.print(f"written: {out}")
 
 
@@ -187,9 +203,12 @@ def locate(
     """Which area of the file contains the point (point datum defaults to WGS84)?"""
     try:
         result = _load_with_progress(
-            areas, kind=kind, datum=_datum(areas_datum), name_field=name_field,
+            areas,
+            kind=kind,
+            datum=_datum(areas_datum),
+            name_field=name_field,
             code_field=code_field,
-        )  # fmt: skip
+        )
     except (GisImportError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     w_lon, w_lat = to_wgs84(lon, lat, _datum(datum) or Datum.WGS84)

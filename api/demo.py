@@ -78,8 +78,13 @@ def demo_scene() -> SceneConfig:
     road = Zone(id="road", name="演示道路", polygon=ROAD_IMAGE)
     restricted = Zone(id="restricted", name="禁行路段", polygon=ROAD_IMAGE)
     rules = muck_truck_pack(restricted_zone_id="restricted", road_zone_id="road", calibrated=True)
-    return SceneConfig(id=DEMO_SCENE_ID, camera_id=DEMO_CAMERA_ID, name="渣土车场景(演示)",
-                       zones=[road, restricted], rules=rules)  # fmt: skip
+    return SceneConfig(
+        id=DEMO_SCENE_ID,
+        camera_id=DEMO_CAMERA_ID,
+        name="渣土车场景(演示)",
+        zones=[road, restricted],
+        rules=rules,
+    )
 
 
 def ensure_demo_video(settings: Settings, seconds: float = 20.0, fps: float = 10.0) -> Path:
@@ -115,8 +120,14 @@ def prepare(container: Container, video: Path) -> dict[str, str]:
         ):
             if session.scalar(select(User).where(User.username == username)) is None:
                 password = secrets.token_urlsafe(12)
-                create_user(session, username=username, password=password, role=role,  # type: ignore[arg-type]
-                            staff_id=staff, now=now)  # fmt: skip
+                create_user(
+                    session,
+                    username=username,
+                    password=password,
+                    role=role,  # type: ignore[arg-type]
+                    staff_id=staff,
+                    now=now,
+                )
                 creds[username] = password
         session.commit()
     container.locator.reload()
@@ -138,14 +149,18 @@ def run_camera(
     from scenes.pipeline import CameraPipeline
 
     s = container.settings
-    detector = UltralyticsDetector(s.detector_weights, imgsz=s.detector_imgsz, conf=s.detector_conf,
-                                   threads=s.torch_threads)  # fmt: skip
+    detector = UltralyticsDetector(
+        s.detector_weights, imgsz=s.detector_imgsz, conf=s.detector_conf, threads=s.torch_threads
+    )
     engine = SceneEngine(demo_scene(), CalibratedGround(demo_calibration()), container.clock)
     pipeline = CameraPipeline(
-        engine=engine, detector=detector, tracker=ByteTrackTracker(),
+        engine=engine,
+        detector=detector,
+        tracker=ByteTrackTracker(),
         publish=lambda ev: _publish(container, ev),
-        clock=container.clock, evidence=EvidenceStore(s.resolved_evidence_dir()),
-    )  # fmt: skip
+        clock=container.clock,
+        evidence=EvidenceStore(s.resolved_evidence_dir()),
+    )
     source = FileSource(DEMO_CAMERA_ID, str(video), sample_fps=5.0)
     stats = pipeline.run(source, max_frames=max_frames, stop=stop)
     logger.info("demo camera done: %s", stats)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from api.container import Container
 from core.bus import SCENE_EVENTS, ConsumerLoop
@@ -14,7 +15,7 @@ logger = logging.getLogger(__name__)
 class PeriodicTask:
     """Calls ``fn`` every ``interval_s`` in a daemon thread; errors are logged, never fatal."""
 
-    def __init__(self, name: str, interval_s: float, fn: object) -> None:
+    def __init__(self, name: str, interval_s: float, fn: Callable[[], object]) -> None:
         self.name, self.interval_s, self.fn = name, interval_s, fn
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -26,7 +27,7 @@ class PeriodicTask:
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             try:
-                self.fn()  # type: ignore[operator]
+                self.fn()
             except Exception:
                 logger.exception("periodic task %s failed", self.name)
 
@@ -44,4 +45,6 @@ def start_background(container: Container) -> None:
     intake.start()
     offers = PeriodicTask("offer-timeouts", 5.0, container.dispatch.expire_offers)
     offers.start()
-    container.background.extend([intake, offers])
+    sla = PeriodicTask("sla-sweep", container.settings.sla_sweep_s, container.dispatch.sweep)
+    sla.start()
+    container.background.extend([intake, offers, sla])

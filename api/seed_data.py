@@ -104,10 +104,20 @@ def seed_demo_city(session: Session, now: datetime) -> bool:
     offsets = [(-300, 150), (250, -200), (600, 400), (-800, -600)]
     for n, (dx, dy) in enumerate(offsets, start=1):
         lons, lats = proj.to_lonlat([x0 + dx], [y0 + dy])
-        session.add(Staff(
-            id=f"staff-{n}", name=f"巡查员{n}", team_id="team-1", status="available", skills=["*"],
-            area_ids=[], lon=float(lons[0]), lat=float(lats[0]), accuracy_m=10.0, position_at=now,
-        ))  # fmt: skip
+        session.add(
+            Staff(
+                id=f"staff-{n}",
+                name=f"巡查员{n}",
+                team_id="team-1",
+                status="available",
+                skills=["*"],
+                area_ids=[],
+                lon=float(lons[0]),
+                lat=float(lats[0]),
+                accuracy_m=10.0,
+                position_at=now,
+            )
+        )
     session.flush()
     return True
 

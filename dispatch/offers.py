@@ -113,9 +113,16 @@ def offer_next(
 
 
 def offer_to(
-    session: Session, *, case_id: int, staff_id: str, actor: Actor, clock: Clock,
-    calendar: SlaCalendar, settings: OfferSettings, travel: TravelTimeEstimator,
-) -> Dispatch:  # fmt: skip
+    session: Session,
+    *,
+    case_id: int,
+    staff_id: str,
+    actor: Actor,
+    clock: Clock,
+    calendar: SlaCalendar,
+    settings: OfferSettings,
+    travel: TravelTimeEstimator,
+) -> Dispatch:
     """Manual dispatch or reassignment by an operator to a named worker."""
     case = session.get(Case, case_id)
     staff = session.get(Staff, staff_id)
@@ -141,9 +148,14 @@ def offer_to(
 
 
 def _make_offer(
-    session: Session, case: Case, pick: RankedCandidate, method: str, now: datetime,
-    timeout_s: float, actor: Actor,
-) -> Dispatch:  # fmt: skip
+    session: Session,
+    case: Case,
+    pick: RankedCandidate,
+    method: str,
+    now: datetime,
+    timeout_s: float,
+    actor: Actor,
+) -> Dispatch:
     tried = session.scalars(select(Dispatch.id).where(Dispatch.case_id == case.id)).all()
     offer = Dispatch(
         case_id=case.id,

@@ -14,9 +14,13 @@ from core.clock import Clock
 from dispatch import offers
 from dispatch.calendar import SlaCalendar
 from dispatch.intake import IntakeResult, ingest_event
+from dispatch.notify import BusNotifier, Notification, Notifier
 from dispatch.offers import OfferSettings
+from dispatch.policies import VerificationDecision, VerificationPolicy
 from dispatch.ports import Locator, TravelTimeEstimator
+from dispatch.sla import EscalationPolicy
 from dispatch.states import CaseState
+from dispatch.sweeps import SweepReport, recheck_handled_camera_cases, sweep_sla
 from models import Case, Dispatch, Staff
 from scenes.events import SceneEvent
 
@@ -35,6 +39,13 @@ class DispatchEngine:
     calendar: SlaCalendar
     offer_settings: OfferSettings = field(default_factory=OfferSettings)
     auto_offer: bool = True
+    notifier: Notifier | None = None
+    escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
+    verification: VerificationPolicy = field(default_factory=VerificationPolicy)
+
+    def __post_init__(self) -> None:
+        if self.notifier is None:
+            self.notifier = BusNotifier(self.bus)
 
     def handle_envelope(self, env: Envelope) -> None:
         """Bus handler for scene events: validate, ingest, offer. Raises on bad payloads so the
@@ -58,17 +69,63 @@ class DispatchEngine:
         return result
 
     def _offer(self, session: Session, case_id: int) -> Dispatch | None:
-        return offers.offer_next(
-            session, case_id=case_id, travel=self.travel, clock=self.clock,
-            calendar=self.calendar, settings=self.offer_settings,
-        )  # fmt: skip
+        offer = offers.offer_next(
+            session,
+            case_id=case_id,
+            travel=self.travel,
+            clock=self.clock,
+            calendar=self.calendar,
+            settings=self.offer_settings,
+        )
+        if offer is not None:
+            self._tell_worker(offer)
+        return offer
 
     def offer_next(self, case_id: int) -> Dispatch | None:
-        """Offer a case to the next candidate (after a decline or time-out)."""
+        """Offer a case to the next candidate (after a decline, time-out or escalation)."""
         with self.sessions() as session:
             offer = self._offer(session, case_id)
         self.notify_case(case_id, "offered" if offer else "no_candidate")
         return offer
+
+    def _tell_worker(self, offer: Dispatch) -> None:
+        assert self.notifier is not None
+        self.notifier.notify(
+            Notification(
+                kind="offer",
+                case_id=offer.case_id,
+                recipient=f"staff:{offer.staff_id}",
+                message="new case offered: accept or decline",
+                at=offer.offered_at,
+                details={
+                    "dispatch_id": offer.id,
+                    "expires_at": offer.expires_at.isoformat(),
+                    "eta_s": offer.eta_s,
+                    "eta_method": offer.eta_method,
+                },
+            )
+        )
+
+    def sweep(self) -> SweepReport:
+        """SLA warnings/breaches (each once), escalation, reassignment, camera re-checks."""
+        assert self.notifier is not None
+        now = self.clock.now()
+        with self.sessions() as session:
+            report = sweep_sla(
+                session,
+                now=now,
+                calendar=self.calendar,
+                notifier=self.notifier,
+                policy=self.escalation,
+            )
+            decided = recheck_handled_camera_cases(session, now=now, policy=self.verification)
+        for case_id in report.reoffered:
+            self.offer_next(case_id)
+        for case_id, decision in decided.items():
+            self.notify_case(case_id, decision.value)
+            if decision is VerificationDecision.REWORK:
+                self.offer_next(case_id)
+        return report
 
     def expire_offers(self) -> int:
         """Expire overdue offers and pass each case on; returns how many expired."""
@@ -95,9 +152,15 @@ class DispatchEngine:
             if case is None:
                 return
             payload = {
-                "case_id": case.id, "code": case.code, "state": case.state, "change": change,
-                "category_code": case.category_code, "lon": case.lon, "lat": case.lat,
-                "assigned_staff_id": case.assigned_staff_id, "version": case.version,
+                "case_id": case.id,
+                "code": case.code,
+                "state": case.state,
+                "change": change,
+                "category_code": case.category_code,
+                "lon": case.lon,
+                "lat": case.lat,
+                "assigned_staff_id": case.assigned_staff_id,
+                "version": case.version,
                 "at": self.clock.now().isoformat(),
-            }  # fmt: skip
+            }
         self.bus.publish(CASE_UPDATES, payload)

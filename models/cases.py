@@ -12,9 +12,22 @@ from models.base import Base, enum_check
 
 # Mirrors dispatch.states.CaseState (models may not import dispatch); a test keeps them equal.
 CASE_STATES = [
-    "reported", "filed", "dispatched", "accepted", "en_route", "on_site", "handled", "verified",
-    "closed", "voided", "rejected", "returned", "reworked", "parked", "self_handled",
-]  # fmt: skip
+    "reported",
+    "filed",
+    "dispatched",
+    "accepted",
+    "en_route",
+    "on_site",
+    "handled",
+    "verified",
+    "closed",
+    "voided",
+    "rejected",
+    "returned",
+    "reworked",
+    "parked",
+    "self_handled",
+]
 SOURCES = ["camera", "sensor", "inspector", "citizen", "operator"]
 OFFER_STATUS = ["offered", "accepted", "declined", "expired", "cancelled"]
 ACTOR_TYPES = ["user", "system", "device"]
@@ -73,9 +86,11 @@ class Case(Base):
     arrive_due_at: Mapped[datetime | None] = mapped_column(index=True)
     resolve_due_at: Mapped[datetime | None] = mapped_column(index=True)
     handling_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    discover_breached_at: Mapped[datetime | None]
     arrive_breached_at: Mapped[datetime | None]
     resolve_breached_at: Mapped[datetime | None]
     handling_breached_at: Mapped[datetime | None]
+    sla_warned: Mapped[list[str]] = mapped_column(default=list)
     discover_s: Mapped[float | None]
     arrive_s: Mapped[float | None]
     resolve_s: Mapped[float | None]
@@ -142,7 +157,9 @@ class Evidence(Base):
     __table_args__ = (CheckConstraint(enum_check("kind", EVIDENCE_KINDS), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
     event_id: Mapped[str | None] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(16))
     path: Mapped[str] = mapped_column(Text)
@@ -166,5 +183,7 @@ class SceneEventRecord(Base):
     occurred_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(index=True)
     payload: Mapped[dict[str, Any]]
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
     outcome: Mapped[str] = mapped_column(String(16), default="new_case")

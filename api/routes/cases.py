@@ -32,10 +32,19 @@ router = APIRouter(prefix="/cases", tags=["cases"])
 Reader = Annotated[Principal, Depends(require("operator", "manager"))]
 Operator = Annotated[Principal, Depends(require("operator"))]
 OPERATOR_ACTIONS = {
-    CaseAction.FILE, CaseAction.VOID, CaseAction.REJECT, CaseAction.VERIFY,
-    CaseAction.FAIL_VERIFICATION, CaseAction.CLOSE, CaseAction.RETURN, CaseAction.PARK,
-    CaseAction.UNPARK, CaseAction.ESCALATE, CaseAction.EXTEND, CaseAction.SELF_HANDLE,
-}  # fmt: skip
+    CaseAction.FILE,
+    CaseAction.VOID,
+    CaseAction.REJECT,
+    CaseAction.VERIFY,
+    CaseAction.FAIL_VERIFICATION,
+    CaseAction.CLOSE,
+    CaseAction.RETURN,
+    CaseAction.PARK,
+    CaseAction.UNPARK,
+    CaseAction.ESCALATE,
+    CaseAction.EXTEND,
+    CaseAction.SELF_HANDLE,
+}
 
 
 def to_public(case: Case, now: datetime) -> CasePublic:
@@ -120,9 +129,13 @@ def get_case(
 
 @router.post("/{case_id}/actions/{action}", response_model=CasePublic)
 def act_on_case(
-    case_id: int, action: CaseAction, body: CaseActionIn, container: ContainerDep,
-    session: SessionDep, who: Operator,
-) -> CasePublic:  # fmt: skip
+    case_id: int,
+    action: CaseAction,
+    body: CaseActionIn,
+    container: ContainerDep,
+    session: SessionDep,
+    who: Operator,
+) -> CasePublic:
     """Operator actions: file, void, reject, verify, fail_verification, close, return, park,
     unpark, escalate, extend, self_handle."""
     if action not in OPERATOR_ACTIONS:

@@ -170,7 +170,9 @@ def test_decline_passes_offer_on_and_expiry_moves_to_next(engine_) -> None:
     dispatch, clock = engine_
     result = dispatch.ingest(_event(DEMO_ORIGIN[0], DEMO_ORIGIN[1] + 0.0004, clock.now()))
     with dispatch.sessions() as s:
-        first_staff = s.scalars(select(Dispatch.staff_id).where(Dispatch.case_id == result.case_id)).one()
+        first_staff = s.scalars(
+            select(Dispatch.staff_id).where(Dispatch.case_id == result.case_id)
+        ).one()
         field.decline(
             s, case_id=result.case_id, staff_id="staff-1", reason="vehicle broken", clock=clock
         )
