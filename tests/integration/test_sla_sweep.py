@@ -118,6 +118,7 @@ def test_arrive_breach_is_marked_once_escalated_and_reassigned(setup) -> None:
 
 def test_late_completion_is_recorded_without_escalation(setup) -> None:
     dispatch, clock, inbox = setup
+    inbox.notes.clear()
     case_id = dispatch.ingest(_event(clock)).case_id
     with dispatch.sessions() as s:
         staff = s.scalars(select(Dispatch.staff_id).where(Dispatch.case_id == case_id)).one()
@@ -139,6 +140,7 @@ def test_late_completion_is_recorded_without_escalation(setup) -> None:
     assert (report.breaches, report.escalations) == (1, 0)
     with dispatch.sessions() as s:
         assert s.get(Case, case_id).arrive_breached_at is not None
+    assert "escalation" not in inbox.kinds()
 
 
 def _handle_camera_case(dispatch, clock):
