@@ -81,8 +81,14 @@ def import_areas(
     name_field: Annotated[str | None, typer.Option(help="Area name column.")] = None,
     layer: Annotated[str | None, typer.Option(help="Layer (GeoPackage).")] = None,
     on_invalid: Annotated[str, typer.Option(help="repair (make_valid) or reject")] = "repair",
+    save: Annotated[bool, typer.Option(help="Write the areas to the database.")] = False,
+    id_prefix: Annotated[
+        str | None, typer.Option(help="Prefix of area ids (default: kind).")
+    ] = None,
+    parent_id: Annotated[str | None, typer.Option(help="Parent area id.")] = None,
+    replace: Annotated[bool, typer.Option(help="Update areas that already exist.")] = False,
 ) -> None:
-    """Validate and summarise an area file (nothing is written)."""
+    """Validate and summarise an area file; with --save, import it (all or nothing)."""
     if on_invalid not in ("repair", "reject"):
         raise typer.BadParameter("--on-invalid must be repair or reject")
     policy: InvalidPolicy = "repair" if on_invalid == "repair" else "reject"
@@ -104,6 +110,34 @@ def import_areas(
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     _print_area_summary(result)
+    if save:
+        _save_areas(result, id_prefix=id_prefix, parent_id=parent_id, replace=replace)
+
+
+def _save_areas(
+    result: AreaImport, *, id_prefix: str | None, parent_id: str | None, replace: bool
+) -> None:
+    from api.container import build_container
+    from core.settings import Settings
+    from dispatch.areas import import_areas
+    from dispatch.errors import DispatchError
+
+    container = build_container(Settings())
+    try:
+        with container.sessions() as session:
+            n = import_areas(
+                session,
+                result,
+                now=container.clock.now(),
+                id_prefix=id_prefix,
+                parent_id=parent_id,
+                replace=replace,
+            )
+    except DispatchError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        container.close()
+    console.print(f"saved {n} areas to the database")
 
 
 def _print_area_summary(result: AreaImport) -> None:

@@ -30,7 +30,8 @@ class AreaLocator:
     def reload(self) -> None:
         """Read areas and responsibilities again."""
         with self._sessions() as session:
-            areas = session.scalars(select(Area).order_by(Area.id)).all()
+            # Python's code-point order, as PostGIS lookups use COLLATE "C": same border winner.
+            areas = sorted(session.scalars(select(Area)), key=lambda a: a.id)
             ids = [a.id for a in areas]
             row_of = {area_id: n for n, area_id in enumerate(ids)}
             records = [
