@@ -162,7 +162,6 @@ def serve(
 
 @app.command()
 def demo(
-    frames: Annotated[int | None, typer.Option(help="Stop the camera after N frames.")] = None,
     exit_after: Annotated[bool, typer.Option(help="Exit when the video ends (CI).")] = False,
     port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
 ) -> None:
@@ -172,7 +171,7 @@ def demo(
     settings = _settings()
     if port:
         settings.api_port = port
-    run_demo(settings, console=console, max_frames=frames, exit_after=exit_after)
+    run_demo(settings, console=console, exit_after=exit_after)
 
 
 def _mount_optional() -> None:

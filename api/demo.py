@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from api import db
 from api.auth import create_user
+from api.cameras_runtime import CameraManager
 from api.container import Container, build_container
 from api.seed_data import DEMO_CAMERA_ID, DEMO_ORIGIN, demo_camera, seed_categories, seed_demo_city
 from core.bus import SCENE_EVENTS
@@ -44,7 +45,6 @@ ROAD_GROUND_M = [(-8.0, 10.0), (8.0, 10.0), (8.0, 90.0), (-8.0, 90.0)]
 class DemoRun:
     """What the demo produced."""
 
-    frames: int
     events: int
     cases: int
 
@@ -59,18 +59,6 @@ def demo_calibration() -> CameraCalibration:
     w, h = VIDEO_SIZE
     pixels = [(u * w, v * h) for u, v in ROAD_IMAGE]
     return CameraCalibration.fit(pixels, list(zip(lons.tolist(), lats.tolist(), strict=True)))
-
-
-class CalibratedGround:
-    """Adapts a ``CameraCalibration`` to the scenes' one-pixel ``GroundMapper``."""
-
-    def __init__(self, calibration: CameraCalibration) -> None:
-        self.calibration = calibration
-
-    def to_ground(self, px: tuple[float, float]) -> tuple[float, float]:
-        """WGS84 (lon, lat) of one pixel."""
-        lonlat = self.calibration.to_ground([px])[0]
-        return float(lonlat[0]), float(lonlat[1])
 
 
 def demo_scene() -> SceneConfig:
@@ -134,39 +122,6 @@ def prepare(container: Container, video: Path) -> dict[str, str]:
     return creds
 
 
-def run_camera(
-    container: Container, video: Path, max_frames: int | None, stop: threading.Event
-) -> int:
-    """Run the demo camera's pipeline on the video; returns frames processed."""
-    from detectors.offline import prepare_offline_runtime
-
-    prepare_offline_runtime()
-    from detectors.ultralytics_backend import ByteTrackTracker, UltralyticsDetector
-
-    from scenes.engine import SceneEngine
-    from scenes.evidence import EvidenceStore
-    from scenes.opencv_source import FileSource
-    from scenes.pipeline import CameraPipeline
-
-    s = container.settings
-    detector = UltralyticsDetector(
-        s.detector_weights, imgsz=s.detector_imgsz, conf=s.detector_conf, threads=s.torch_threads
-    )
-    engine = SceneEngine(demo_scene(), CalibratedGround(demo_calibration()), container.clock)
-    pipeline = CameraPipeline(
-        engine=engine,
-        detector=detector,
-        tracker=ByteTrackTracker(),
-        publish=lambda ev: _publish(container, ev),
-        clock=container.clock,
-        evidence=EvidenceStore(s.resolved_evidence_dir()),
-    )
-    source = FileSource(DEMO_CAMERA_ID, str(video), sample_fps=5.0)
-    stats = pipeline.run(source, max_frames=max_frames, stop=stop)
-    logger.info("demo camera done: %s", stats)
-    return stats.frames
-
-
 def _publish(container: Container, event: SceneEvent) -> None:
     container.bus.publish(SCENE_EVENTS, event.model_dump(mode="json"))
 
@@ -177,10 +132,8 @@ def count_cases(container: Container) -> int:
         return int(session.scalar(select(func.count()).select_from(Case)) or 0)
 
 
-def run_demo(
-    settings: Settings, *, console: Console, max_frames: int | None, exit_after: bool
-) -> DemoRun:
-    """Set everything up, start the API and the camera, and report."""
+def run_demo(settings: Settings, *, console: Console, exit_after: bool) -> DemoRun:
+    """Set everything up, start the API (with intake, sweeps and the demo camera) and report."""
     configure_logging(settings.log_level)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     db.upgrade(settings.resolved_database_url())
@@ -191,21 +144,36 @@ def run_demo(
     server, thread = _start_api(container)
     base = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"API      [bold]{base}[/]  (OpenAPI docs: {base}/docs)")
+    console.print(f"live map [bold]{base}/console/[/]")
     for user, password in creds.items():
         console.print(f"demo login [bold]{user}[/] / [bold]{password}[/] (random, shown once)")
-    stop = threading.Event()
-    frames = run_camera(container, video, max_frames, stop)
-    time.sleep(1.0)  # let the intake consumer drain the last events
-    result = DemoRun(frames=frames, events=_events_seen(container), cases=count_cases(container))
-    console.print(
-        f"demo camera: {result.frames} frames -> {result.events} events -> {result.cases} cases"
-    )
+    with console.status("the demo camera is running..."):
+        _wait_for_camera(container)
+    result = DemoRun(events=_events_seen(container), cases=count_cases(container))
+    console.print(f"demo camera: {result.events} scene events -> {result.cases} cases")
     if not exit_after:
         console.print("serving; Ctrl+C to stop")
         thread.join()
     server.should_exit = True
     thread.join(timeout=10)
     return result
+
+
+def _wait_for_camera(container: Container, timeout_s: float = 600.0) -> None:
+    """Until the demo video has been played and its events taken in."""
+    deadline = time.monotonic() + timeout_s
+    manager = None
+    while time.monotonic() < deadline and manager is None:
+        manager = next((b for b in container.background if isinstance(b, CameraManager)), None)
+        time.sleep(0.2)
+    while manager is not None and time.monotonic() < deadline:
+        if not manager.supervisor.is_running(DEMO_CAMERA_ID):
+            break
+        time.sleep(0.5)
+    seen = -1
+    while time.monotonic() < deadline and seen != _events_seen(container):
+        seen = _events_seen(container)
+        time.sleep(1.5)
 
 
 def _events_seen(container: Container) -> int:

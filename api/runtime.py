@@ -6,8 +6,10 @@ import logging
 import threading
 from collections.abc import Callable
 
+from api.cameras_runtime import CameraManager
 from api.container import Container
 from core.bus import SCENE_EVENTS, ConsumerLoop
+from detectors.ports import Detector, Tracker
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +39,45 @@ class PeriodicTask:
         self._thread.join(timeout=5)
 
 
+def detector_factory(container: Container) -> Callable[[], Detector]:
+    """Builds the configured detector on first use (weights load lazily, offline)."""
+    s = container.settings
+
+    def make() -> Detector:
+        from detectors.offline import prepare_offline_runtime
+
+        prepare_offline_runtime()
+        from detectors.ultralytics_backend import UltralyticsDetector
+
+        return UltralyticsDetector(
+            s.detector_weights,
+            imgsz=s.detector_imgsz,
+            conf=s.detector_conf,
+            threads=s.torch_threads,
+        )
+
+    return make
+
+
+def tracker_factory() -> Tracker:
+    """A fresh tracker per camera."""
+    from detectors.ultralytics_backend import ByteTrackTracker
+
+    return ByteTrackTracker()
+
+
+def start_cameras(container: Container) -> CameraManager:
+    """Run every enabled camera with a scene; follow camera changes."""
+    manager = CameraManager(
+        container, detector_factory=detector_factory(container), tracker_factory=tracker_factory
+    )
+    manager.start()
+    container.background.append(manager)
+    return manager
+
+
 def start_background(container: Container) -> None:
-    """Start intake and sweeps; they stop in ``container.close()``."""
+    """Start intake, sweeps and (if enabled) cameras; they stop in ``container.close()``."""
     intake = ConsumerLoop(
         container.bus, SCENE_EVENTS, "dispatch", container.dispatch.handle_envelope
     )
@@ -48,3 +87,5 @@ def start_background(container: Container) -> None:
     sla = PeriodicTask("sla-sweep", container.settings.sla_sweep_s, container.dispatch.sweep)
     sla.start()
     container.background.extend([intake, offers, sla])
+    if container.settings.run_cameras:
+        start_cameras(container)

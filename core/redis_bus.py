@@ -21,9 +21,13 @@ class RedisStreamsBus:
     """EventBus over Redis Streams."""
 
     def __init__(
-        self, client: redis.Redis, *, prefix: str = "smartscene:", max_len: int = 100_000,
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "smartscene:",
+        max_len: int = 100_000,
         claim_idle_s: float = 30.0,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._r = client
         self._prefix, self._max_len = prefix, max_len
         self._claim_idle_ms = int(claim_idle_s * 1000)

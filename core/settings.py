@@ -11,7 +11,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    """Runtime configuration, read from ``SMARTSCENE_*`` environment variables or a ``.env`` file."""
+    """Runtime configuration from ``SMARTSCENE_*`` environment variables or a ``.env`` file."""
 
     model_config = SettingsConfigDict(env_prefix="SMARTSCENE_", env_file=".env", extra="ignore")
 
@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     offer_timeout_s: float = Field(120.0, gt=0, description="Seconds before an offer moves on.")
     sla_sweep_s: float = Field(15.0, gt=0, description="Seconds between SLA breach sweeps.")
     log_level: str = Field("INFO", description="Root log level.")
+    run_cameras: bool = Field(True, description="Run camera pipelines inside the API process.")
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file under ``var_dir``."""

@@ -59,6 +59,9 @@ async function toError(response) {
     const data = await response.json();
     code = data.code || code;
     message = data.message || (typeof data.detail === "string" ? data.detail : message);
+    if (Array.isArray(data.details) && data.details.length) {
+      message += `: ${data.details.map((d) => d.msg ?? JSON.stringify(d)).join("; ")}`;
+    }
   } catch {
     // not JSON: keep the status text
   }

@@ -1,0 +1,164 @@
+"""Running cameras inside the service: one supervised pipeline per enabled camera with a scene,
+health written to the database and the bus, and live add/change/remove from ``camera-changes``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from api.container import Container
+from core.bus import CAMERA_HEALTH, SCENE_EVENTS, ConsumerLoop, Envelope
+from detectors.detections import Detections
+from detectors.ports import Detector, Image, Tracker
+from gis.calibration import CameraCalibration
+from models import Camera, Scene
+from scenes.config import CameraConfig, SceneConfig
+from scenes.engine import SceneEngine
+from scenes.evidence import EvidenceStore
+from scenes.opencv_source import open_source
+from scenes.pipeline import CameraPipeline, pipeline_runner
+from scenes.sources import CameraHealth, FrameSource, SourceOptions
+from scenes.supervisor import CameraSupervisor
+
+logger = logging.getLogger(__name__)
+CAMERA_CHANGES = "camera-changes"
+
+
+class CalibratedGround:
+    """Adapts a ``CameraCalibration`` to the scenes' one-pixel ``GroundMapper``."""
+
+    def __init__(self, calibration: CameraCalibration) -> None:
+        self.calibration = calibration
+
+    def to_ground(self, px: tuple[float, float]) -> tuple[float, float]:
+        """WGS84 (lon, lat) of one pixel."""
+        lonlat = self.calibration.to_ground([px])[0]
+        return float(lonlat[0]), float(lonlat[1])
+
+
+class SharedDetector:
+    """One model for every camera (weights loaded once, lazily); calls are serialised."""
+
+    def __init__(self, factory: Callable[[], Detector]) -> None:
+        self._factory = factory
+        self._detector: Detector | None = None
+        self._lock = threading.Lock()
+
+    def detect(self, frames: Sequence[Image]) -> list[Detections]:
+        """Detect with the shared model."""
+        with self._lock:
+            if self._detector is None:
+                self._detector = self._factory()
+            return self._detector.detect(frames)
+
+
+class CameraManager:
+    """Keeps the supervisor in step with the cameras table."""
+
+    def __init__(
+        self,
+        container: Container,
+        *,
+        detector_factory: Callable[[], Detector],
+        tracker_factory: Callable[[], Tracker],
+        source_options: Callable[[], SourceOptions] | None = None,
+    ) -> None:
+        self.container = container
+        self.detector = SharedDetector(detector_factory)
+        self.tracker_factory = tracker_factory
+        self.source_options = source_options or SourceOptions
+        self.supervisor = CameraSupervisor(pipeline_runner(self._build))
+        self._changes = ConsumerLoop(
+            container.bus, CAMERA_CHANGES, "camera-manager", self._on_change
+        )
+
+    def start(self) -> None:
+        """Start every enabled camera that has a scene, then follow changes."""
+        for camera in self._load_all():
+            self.supervisor.update(camera)
+        self._changes.start()
+
+    def stop(self) -> None:
+        """Stop following changes and every camera."""
+        self._changes.stop()
+        self.supervisor.stop()
+
+    def sync(self, camera_id: str) -> None:
+        """Apply the stored state of one camera (start, restart or stop it)."""
+        camera = self._load(camera_id)
+        if camera is None or not camera.enabled:
+            if self.supervisor.is_running(camera_id):
+                self.supervisor.remove(camera_id)
+            return
+        self.supervisor.update(camera)
+
+    def _on_change(self, env: Envelope) -> None:
+        self.sync(str(env.payload["camera_id"]))
+
+    def _load_all(self) -> list[CameraConfig]:
+        with self.container.sessions() as session:
+            ids = [c.id for c in session.query(Camera).filter(Camera.enabled.is_(True))]
+        return [c for c in (self._load(i) for i in ids) if c is not None]
+
+    def _load(self, camera_id: str) -> CameraConfig | None:
+        with self.container.sessions() as session:
+            row = session.get(Camera, camera_id)
+            has_scene = (
+                session.query(Scene).filter(Scene.camera_id == camera_id).first() is not None
+            )
+            if row is None or not has_scene:
+                return None
+            return CameraConfig(
+                id=row.id,
+                name=row.name,
+                source_url=row.source_url,
+                sample_fps=row.sample_fps,
+                enabled=row.enabled,
+                lon=row.lon,
+                lat=row.lat,
+            )
+
+    def _build(self, camera: CameraConfig) -> tuple[CameraPipeline, FrameSource]:
+        with self.container.sessions() as session:
+            scene_row = session.query(Scene).filter(Scene.camera_id == camera.id).one()
+            calibration = session.get(Camera, camera.id).calibration  # type: ignore[union-attr]
+            scene = SceneConfig.model_validate(scene_row.config)
+        ground = CalibratedGround(CameraCalibration.from_dict(calibration)) if calibration else None
+        c = self.container
+        pipeline = CameraPipeline(
+            engine=SceneEngine(scene, ground, c.clock),
+            detector=self.detector,
+            tracker=self.tracker_factory(),
+            publish=self._publish,
+            clock=c.clock,
+            evidence=EvidenceStore(c.settings.resolved_evidence_dir()),
+        )
+        # Offline until the first frame arrives: a stream that never opens shows as such.
+        self._on_health(CameraHealth(camera.id, "offline", None, 0, 0, "connecting"))
+        options = self.source_options()
+        options.on_health = self._on_health
+        return pipeline, open_source(camera, options)
+
+    def _publish(self, event: Any) -> None:
+        self.container.bus.publish(SCENE_EVENTS, event.model_dump(mode="json"))
+
+    def _on_health(self, health: CameraHealth) -> None:
+        with self.container.sessions() as session:
+            row = session.get(Camera, health.camera_id)
+            if row is not None:
+                row.health, row.health_detail = health.state, health.message or None
+                row.last_frame_at = health.last_frame_at or row.last_frame_at
+                session.commit()
+        self.container.bus.publish(
+            CAMERA_HEALTH,
+            {
+                "camera_id": health.camera_id,
+                "state": health.state,
+                "message": health.message,
+                "last_frame_at": health.last_frame_at.isoformat() if health.last_frame_at else None,
+                "reconnects": health.reconnects,
+                "dropped_frames": health.dropped_frames,
+            },
+        )
