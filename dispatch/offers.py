@@ -6,12 +6,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from dispatch import sla_service
 from dispatch.actors import Actor
+from dispatch.assignment import assign_batch_optimal
 from dispatch.calendar import SlaCalendar
 from dispatch.errors import Conflict, NotFound
 from dispatch.lifecycle import append_event, apply_action
@@ -215,3 +217,69 @@ def _no_candidate(
         details={"excluded": reasons},
     )
     logger.info("case %s: no eligible worker (%s)", case.id, reasons)
+
+
+WAITING = (CaseState.FILED, CaseState.RETURNED, CaseState.REWORKED)
+
+
+def assign_waiting(
+    session: Session,
+    *,
+    travel: TravelTimeEstimator,
+    clock: Clock,
+    calendar: SlaCalendar,
+    settings: OfferSettings,
+) -> list[Dispatch]:
+    """Offer every waiting case at once with a min-cost assignment (Hungarian) over all
+    available workers, instead of first come first served. Pairs already tried are excluded."""
+    open_offers = select(Dispatch.case_id).where(Dispatch.status == "offered")
+    cases = session.scalars(
+        select(Case)
+        .where(
+            Case.state.in_([s.value for s in WAITING]),
+            Case.lon.is_not(None),
+            Case.lat.is_not(None),
+            Case.id.not_in(open_offers),
+        )
+        .order_by(Case.id)
+    ).all()
+    staff = session.scalars(
+        select(Staff).where(Staff.status == "available", Staff.lon.is_not(None)).order_by(Staff.id)
+    ).all()
+    if not cases or not staff:
+        return []
+    times = travel.travel_times(
+        [(s.lon, s.lat) for s in staff],  # type: ignore[misc]
+        [(c.lon, c.lat) for c in cases],  # type: ignore[misc]
+    )
+    eta = np.asarray(times.seconds, dtype=np.float64).T  # cases x staff
+    tried = set(session.execute(select(Dispatch.case_id, Dispatch.staff_id)).tuples())
+    index = {s.id: j for j, s in enumerate(staff)}
+    for i, case in enumerate(cases):
+        for case_id, staff_id in tried:
+            if case_id == case.id and staff_id in index:
+                eta[i, index[staff_id]] = np.inf
+    demands = [
+        CaseDemand(
+            case_id=c.id,
+            category=c.category_code,
+            lon=float(c.lon or 0.0),  # filtered to located cases above
+            lat=float(c.lat or 0.0),
+            priority=c.priority,
+            area_ids=frozenset(a for a in (c.grid_id, c.district_id) if a),
+        )
+        for c in cases
+    ]
+    result = assign_batch_optimal(demands, [_candidate(s) for s in staff], eta, settings.weights)
+    by_id = {c.id: c for c in cases}
+    made = []
+    for pick in result.assignments:
+        case = by_id[int(pick.case_id)]
+        ranked = RankedCandidate(pick.staff_id, True, pick.score, pick.eta_s, None)
+        actor = Actor.system("batch-assign")
+        made.append(
+            _make_offer(session, case, ranked, times.method, clock.now(), settings.timeout_s, actor)
+        )
+        sla_service.refresh_dues(session, case, calendar)
+    session.commit()
+    return made

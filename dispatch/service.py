@@ -106,6 +106,21 @@ class DispatchEngine:
             )
         )
 
+    def assign_waiting(self) -> list[Dispatch]:
+        """Batch-offer every waiting case (min total cost over all available workers)."""
+        with self.sessions() as session:
+            made = offers.assign_waiting(
+                session,
+                travel=self.travel,
+                clock=self.clock,
+                calendar=self.calendar,
+                settings=self.offer_settings,
+            )
+        for offer in made:
+            self._tell_worker(offer)
+            self.notify_case(offer.case_id, "offered")
+        return made
+
     def sweep(self) -> SweepReport:
         """SLA warnings/breaches (each once), escalation, reassignment, camera re-checks."""
         assert self.notifier is not None
@@ -121,6 +136,7 @@ class DispatchEngine:
             decided = recheck_handled_camera_cases(session, now=now, policy=self.verification)
         for case_id in report.reoffered:
             self.offer_next(case_id)
+        self.assign_waiting()
         for case_id, decision in decided.items():
             self.notify_case(case_id, decision.value)
             if decision is VerificationDecision.REWORK:

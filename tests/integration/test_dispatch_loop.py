@@ -194,3 +194,16 @@ def test_decline_passes_offer_on_and_expiry_moves_to_next(engine_) -> None:
 
 def test_event_ids_are_uuid_keys() -> None:
     assert isinstance(_event(0, 0, T0).event_id, uuid.UUID)
+
+
+def test_waiting_cases_are_batch_assigned_at_min_total_eta(engine_) -> None:
+    dispatch, clock = engine_
+    dispatch.auto_offer = False  # let cases queue up, as after a burst
+    west = _event(DEMO_ORIGIN[0] - 0.0035, DEMO_ORIGIN[1] + 0.0015, clock.now())  # next to staff-1
+    east = _event(DEMO_ORIGIN[0] + 0.0027, DEMO_ORIGIN[1] - 0.0017, clock.now(), category="PARKING")
+    ids = [dispatch.ingest(west).case_id, dispatch.ingest(east).case_id]
+    made = dispatch.assign_waiting()
+    assert {(o.case_id, o.staff_id) for o in made} == {(ids[0], "staff-1"), (ids[1], "staff-2")}
+    assert dispatch.assign_waiting() == []  # nothing waits any more
+    with dispatch.sessions() as s:
+        assert {s.get(Case, i).state for i in ids} == {"dispatched"}
