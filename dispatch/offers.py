@@ -253,12 +253,11 @@ def assign_waiting(
         [(c.lon, c.lat) for c in cases],  # type: ignore[misc]
     )
     eta = np.asarray(times.seconds, dtype=np.float64).T  # cases x staff
-    tried = set(session.execute(select(Dispatch.case_id, Dispatch.staff_id)).tuples())
-    index = {s.id: j for j, s in enumerate(staff)}
-    for i, case in enumerate(cases):
-        for case_id, staff_id in tried:
-            if case_id == case.id and staff_id in index:
-                eta[i, index[staff_id]] = np.inf
+    row_of = {c.id: i for i, c in enumerate(cases)}
+    col_of = {s.id: j for j, s in enumerate(staff)}
+    for case_id, staff_id in session.execute(select(Dispatch.case_id, Dispatch.staff_id)):
+        if case_id in row_of and staff_id in col_of:
+            eta[row_of[case_id], col_of[staff_id]] = np.inf
     demands = [
         CaseDemand(
             case_id=c.id,

@@ -129,6 +129,7 @@ class ReportConfig(BaseModel):
     )
     timezone: str = Field("Asia/Shanghai", description="Zone of day/week/month periods.")
     histogram_edges_s: list[float] = Field(
+        min_length=1,
         default_factory=lambda: [60, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400],
         description="Upper bin edges (seconds) of the duration distributions.",
     )
@@ -168,7 +169,9 @@ def default_config() -> ReportConfig:
     m = Measure
     indicators = [
         _ratio("valid_report_rate", "有效上报率", "Valid report rate", m.VALID_REPORTS, m.CASES),
-        _ratio("on_time_filing_rate", "按时立案率", "On-time filing rate", m.FILED_ON_TIME, m.FILED),
+        _ratio(
+            "on_time_filing_rate", "按时立案率", "On-time filing rate", m.FILED_ON_TIME, m.FILED
+        ),
         _ratio(
             "accurate_dispatch_rate",
             "准确派遣率",

@@ -123,7 +123,9 @@ def _targets(info: CaseInfo) -> SlaTargets:
     return SlaTargets(discover_s=t.discover_s, arrive_s=t.arrive_s, resolve_s=t.resolve_s)
 
 
-def _measures(info: CaseInfo, m: _Marks, discover_ok: bool | None, as_of: datetime) -> Counter[Measure]:
+def _measures(
+    info: CaseInfo, m: _Marks, discover_ok: bool | None, as_of: datetime
+) -> Counter[Measure]:
     final, due_at = m.final, info.handling_due_at
     on_time = due_at is None or (m.handled_at is not None and m.handled_at <= due_at)
     valid = m.filed and final not in ("voided", "rejected")

@@ -42,14 +42,24 @@ def api(db_url: str, tmp_path: Path):
         seed_categories(s)
         seed_demo_city(s, T0)
         for role in ROLES:
-            create_user(s, username=role, password=PASSWORD, role=role,  # type: ignore[arg-type]
-                        staff_id="staff-2" if role == "field" else None, now=T0)  # fmt: skip
-        create_user(s, username="field1", password=PASSWORD, role="field", staff_id="staff-1", now=T0)
+            create_user(
+                s,
+                username=role,
+                password=PASSWORD,
+                role=role,  # type: ignore[arg-type]
+                staff_id="staff-2" if role == "field" else None,
+                now=T0,
+            )
+        create_user(
+            s, username="field1", password=PASSWORD, role="field", staff_id="staff-1", now=T0
+        )
         _, key = create_api_key(s, name="cam", role="device", now=T0)
         s.commit()
     container.locator.reload()
     app = create_app(container, run_background=False)
-    intake = ConsumerLoop(container.bus, SCENE_EVENTS, "dispatch", container.dispatch.handle_envelope)
+    intake = ConsumerLoop(
+        container.bus, SCENE_EVENTS, "dispatch", container.dispatch.handle_envelope
+    )
     with TestClient(app) as client:
         tokens = {}
         for name in [*ROLES, "field1"]:

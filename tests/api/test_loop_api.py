@@ -11,8 +11,12 @@ from tests.conftest import T0
 
 def _event(**over):
     body = {
-        "event_id": str(uuid.uuid4()), "occurred_at": T0.isoformat(), "detected_at": T0.isoformat(),
-        "camera_id": None, "rule_id": "uncovered", "category_code": "MT_UNSEALED",
+        "event_id": str(uuid.uuid4()),
+        "occurred_at": T0.isoformat(),
+        "detected_at": T0.isoformat(),
+        "camera_id": None,
+        "rule_id": "uncovered",
+        "category_code": "MT_UNSEALED",
         "location": {"lon": DEMO_ORIGIN[0] + 0.0003, "lat": DEMO_ORIGIN[1] + 0.0004},
     }
     body.update(over)
@@ -33,15 +37,21 @@ def test_device_event_to_resolved_case_over_http(api) -> None:
     assert [o["case_id"] for o in offers["data"]] == [case_id]
     assert c.post(f"/cases/{case_id}/accept", headers=api.as_("field1")).status_code == 409
     api.clock.advance(20)
-    assert c.post(f"/cases/{case_id}/accept", headers=api.as_("field")).json()["state"] == "accepted"
+    assert (
+        c.post(f"/cases/{case_id}/accept", headers=api.as_("field")).json()["state"] == "accepted"
+    )
     api.clock.advance(200)
     far = {"lon": DEMO_ORIGIN[0] + 0.02, "lat": DEMO_ORIGIN[1], "accuracy_m": 5}
     refused = c.post(f"/cases/{case_id}/arrive", json=far, headers=api.as_("field"))
     assert refused.status_code == 422 and refused.json()["code"] == "arrival_refused"
     near = {"lon": case["lon"], "lat": case["lat"], "accuracy_m": 5}
-    assert c.post(f"/cases/{case_id}/arrive", json=near, headers=api.as_("field")).status_code == 200
+    assert (
+        c.post(f"/cases/{case_id}/arrive", json=near, headers=api.as_("field")).status_code == 200
+    )
     api.clock.advance(900)
-    done = c.post(f"/cases/{case_id}/handle", json={"notes": "tarp on"}, headers=api.as_("field")).json()
+    done = c.post(
+        f"/cases/{case_id}/handle", json={"notes": "tarp on"}, headers=api.as_("field")
+    ).json()
     assert (done["discover_s"], done["arrive_s"], done["resolve_s"]) == (0.0, 220.0, 900.0)
     for action in ("verify", "close"):
         r = c.post(f"/cases/{case_id}/actions/{action}", json={}, headers=api.as_("operator"))
@@ -66,7 +76,9 @@ def test_auth_and_roles(api) -> None:
 
 def test_login_is_rate_limited(api) -> None:
     codes = [
-        api.client.post("/auth/token", data={"username": "manager", "password": f"bad-{n}-xxxxxxxx"}).status_code
+        api.client.post(
+            "/auth/token", data={"username": "manager", "password": f"bad-{n}-xxxxxxxx"}
+        ).status_code
         for n in range(7)
     ]
     assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]

@@ -111,6 +111,7 @@ function wireLiveCues() {
       toast(`${t("toast.breach")}: ${category} ${item.code}`, { kind: "breach", onClick: () => openOnMap(item) });
     }
   });
+  on("resync", () => loadMapCases().catch((err) => console.warn("resync failed", err)));
   on("live", (mode) => {
     const node = document.getElementById("live-status");
     node.dataset.mode = mode;

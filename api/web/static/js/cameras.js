@@ -39,7 +39,8 @@ function listView() {
 
 async function loadScene(cameraId) {
   try {
-    return await get(`/cameras/${encodeURIComponent(cameraId)}/scene`);
+    const found = await get(`/cameras/${encodeURIComponent(cameraId)}/scene`);
+    return found?.config ?? found; // ScenePublic {camera_id, version, config} or a bare SceneConfig
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return null;
     throw err;

@@ -172,7 +172,8 @@ async function save(ed) {
   const status = ed.controls.querySelector(".save-status");
   try {
     const saved = await put(`/cameras/${encodeURIComponent(ed.cameraId)}/scene`, ed.scene);
-    if (saved && saved.zones) ed.scene = structuredClone(saved);
+    const config = saved?.config ?? saved;
+    if (config && Array.isArray(config.zones)) ed.scene = structuredClone(config);
     status.textContent = t("ed.saved");
     status.className = "save-status ok";
     toast(t("ed.saved"), { kind: "ok", ms: 2500 });

@@ -6,6 +6,7 @@ import { get, query, token } from "./api.js";
 import { emit, state, upsertCase } from "./store.js";
 
 const TOPICS = ["case-updates", "camera-health", "staff-positions"];
+const CONTROL = ["hello", "resync", "ping"]; // feed control messages
 const POLL_MS = 1500;
 const RETRY_SOCKET_MS = 30000;
 let lastEventId = null;
@@ -24,9 +25,10 @@ function setMode(mode) {
 
 /** Apply one feed message (also used by tests through window.smartscene). */
 export function handleMessage(message) {
-  if (!message || !TOPICS.includes(message.topic)) return;
+  if (!message || !(TOPICS.includes(message.topic) || CONTROL.includes(message.topic))) return;
   if (message.id !== undefined && message.id !== null) lastEventId = message.id;
   const data = message.data || {};
+  if (message.topic === "resync") emit("resync", data); // messages were lost: reload over REST
   if (message.topic === "case-updates" && data.case_id !== undefined) refreshCase(data.case_id);
   else if (message.topic === "staff-positions") updateStaff(data);
   else if (message.topic === "camera-health") updateCamera(data);
@@ -54,8 +56,12 @@ function updateCamera(data) {
   const id = data.camera_id ?? data.id;
   if (!id) return;
   const before = state.cameras.get(id) ?? { id, name: id };
-  const health = { ...(before.health ?? {}), ...data };
-  const item = { ...before, health, status: data.status ?? before.status };
+  const item = {
+    ...before,
+    health: data.health ?? data.status ?? before.health,
+    health_detail: data.detail ?? before.health_detail,
+    last_frame_at: data.last_frame_at ?? before.last_frame_at,
+  };
   state.cameras.set(id, item);
   emit("camera", item);
 }
@@ -115,12 +121,13 @@ function openSse() {
     setMode("sse");
   };
   source.onmessage = onEvent;
-  for (const topic of TOPICS) source.addEventListener(topic, onEvent);
+  for (const topic of [...TOPICS, ...CONTROL]) source.addEventListener(topic, onEvent);
   source.onerror = () => {
-    if (opened && source && source.readyState !== EventSource.CLOSED) return; // it retries itself
-    if (source) source.close();
+    if (source) source.close(); // reopen ourselves so the URL carries the newest last_event_id
     source = null;
-    if (!stopped) startPolling();
+    if (stopped) return;
+    if (opened) setTimeout(() => { if (!stopped && !socket && !source) openSse(); }, 2000);
+    else startPolling();
   };
 }
 

@@ -204,7 +204,8 @@ export function drawCamera(camera) {
 /** ok, stale, down, disabled or unknown, from the camera's health (whatever its shape). */
 export function cameraStatus(camera) {
   if (camera.enabled === false) return "disabled";
-  const raw = String(camera.health?.status ?? camera.status ?? "unknown").toLowerCase();
+  const health = typeof camera.health === "string" ? camera.health : camera.health?.status;
+  const raw = String(health ?? camera.status ?? "unknown").toLowerCase();
   if (["ok", "up", "healthy", "online", "running"].includes(raw)) return "ok";
   if (["stale", "degraded", "slow", "warning", "lagging"].includes(raw)) return "stale";
   if (["down", "offline", "error", "failed", "dead", "unreachable"].includes(raw)) return "down";

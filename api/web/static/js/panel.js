@@ -162,7 +162,7 @@ async function runAction(action, note) {
   if (action === "merge") {
     const target = window.prompt(t("action.merge_prompt"));
     if (!target) return;
-    await act(() => post(`/cases/${id}/merge`, { into_case_id: Number(target), note }));
+    await act(() => post(`/cases/${id}/merge`, { into_case_id: Number(target), note, expected_version: detail.version }));
     return;
   }
   const payload = { note, expected_version: detail.version };
