@@ -1,4 +1,4 @@
-"""Background loops of a running service: scene-event intake, offer time-outs."""
+"""Background loops of a running service: scene-event intake, offer time-outs, live feed."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from api.cameras_runtime import CameraManager
 from api.container import Container
+from api.live import LiveHub
+from api.sensors_runtime import SensorRuntime
 from core.bus import SCENE_EVENTS, ConsumerLoop
 from detectors.ports import Detector, Tracker
 
@@ -76,8 +78,9 @@ def start_cameras(container: Container) -> CameraManager:
     return manager
 
 
-def start_background(container: Container) -> None:
-    """Start intake, sweeps and (if enabled) cameras; they stop in ``container.close()``."""
+def start_background(container: Container, hub: LiveHub | None = None) -> None:
+    """Start intake, sweeps, the live hub's bus reader and (if enabled) cameras; they stop in
+    ``container.close()``."""
     intake = ConsumerLoop(
         container.bus, SCENE_EVENTS, "dispatch", container.dispatch.handle_envelope
     )
@@ -87,5 +90,12 @@ def start_background(container: Container) -> None:
     sla = PeriodicTask("sla-sweep", container.settings.sla_sweep_s, container.dispatch.sweep)
     sla.start()
     container.background.extend([intake, offers, sla])
+    if hub is not None:
+        hub.start()
+        container.background.append(hub)
     if container.settings.run_cameras:
         start_cameras(container)
+    if container.settings.jt808_port is not None or container.settings.mqtt_host:
+        sensors = SensorRuntime(container)
+        sensors.start()
+        container.background.append(sensors)

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     sla_sweep_s: float = Field(15.0, gt=0, description="Seconds between SLA breach sweeps.")
     log_level: str = Field("INFO", description="Root log level.")
     run_cameras: bool = Field(True, description="Run camera pipelines inside the API process.")
+    jt808_host: str = Field("0.0.0.0", description="Address of the JT/T 808 terminal server.")
+    jt808_port: int | None = Field(
+        None, ge=0, le=65535, description="JT/T 808 terminal server port; unset = not started."
+    )
+    jt808_require_auth: bool = Field(True, description="Refuse locations before terminal auth.")
+    mqtt_host: str | None = Field(None, description="MQTT broker for sensors; unset = off.")
+    mqtt_port: int = Field(1883, ge=1, le=65535, description="MQTT broker port.")
+    mqtt_topic: str = Field("smartscene/sensors/+/reading", description="Sensor topic filter.")
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file under ``var_dir``."""

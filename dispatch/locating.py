@@ -31,7 +31,10 @@ class AreaLocator:
         """Read areas and responsibilities again."""
         with self._sessions() as session:
             # Python's code-point order, as PostGIS lookups use COLLATE "C": same border winner.
-            areas = sorted(session.scalars(select(Area)), key=lambda a: a.id)
+            kinds = [k.value for k in AreaKind]  # truck zones (restricted/permitted) live elsewhere
+            areas = sorted(
+                session.scalars(select(Area).where(Area.kind.in_(kinds))), key=lambda a: a.id
+            )
             ids = [a.id for a in areas]
             row_of = {area_id: n for n, area_id in enumerate(ids)}
             records = [

@@ -10,7 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, enum_check
 
-AREA_KINDS = ["district", "street", "community", "grid", "responsibility"]
+AREA_KINDS = [
+    "district",
+    "street",
+    "community",
+    "grid",
+    "responsibility",
+    "restricted",
+    "permitted",
+]
 
 
 class Area(Base):
