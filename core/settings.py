@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     mqtt_host: str | None = Field(None, description="MQTT broker for sensors; unset = off.")
     mqtt_port: int = Field(1883, ge=1, le=65535, description="MQTT broker port.")
     mqtt_topic: str = Field("smartscene/sensors/+/reading", description="Sensor topic filter.")
+    map_tile_url: str | None = Field(
+        None,
+        description="Base-map tile URL template (e.g. the city's tile server); none = vectors only.",
+    )
+    map_tile_attribution: str = Field("", description="Attribution shown for the tiles.")
+    map_datum: str = Field("wgs84", pattern="^(wgs84|gcj02)$", description="Datum of the base map.")
+    map_center: tuple[float, float] | None = Field(None, description="Initial map centre lon, lat.")
+    map_zoom: int = Field(15, ge=1, le=20, description="Initial map zoom.")
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file under ``var_dir``."""

@@ -136,7 +136,8 @@ class DispatchEngine:
             decided = recheck_handled_camera_cases(session, now=now, policy=self.verification)
         for case_id in report.reoffered:
             self.offer_next(case_id)
-        self.assign_waiting()
+        if self.auto_offer:
+            self.assign_waiting()
         for case_id, decision in decided.items():
             self.notify_case(case_id, decision.value)
             if decision is VerificationDecision.REWORK:

@@ -5,6 +5,8 @@
 const TOKEN_KEY = "smartscene.token";
 const ROLE_KEY = "smartscene.role";
 let clockOffsetMs = 0;
+let offsetLoMs = -Infinity; // the server clock's offset lies in [lo, hi]; each Date header narrows it
+let offsetHiMs = Infinity;
 
 /** An API error with the HTTP status and the API's stable error code. */
 export class ApiError extends Error {
@@ -34,10 +36,16 @@ export function serverNow() {
 }
 
 function noteServerDate(response) {
-  const date = response.headers.get("Date");
-  if (!date) return;
-  const parsed = Date.parse(date);
-  if (!Number.isNaN(parsed)) clockOffsetMs = parsed + 500 - Date.now(); // Date has 1 s resolution
+  // Date has 1 s resolution: the server's clock read D..D+1 s when it answered, a little before now.
+  const parsed = Date.parse(response.headers.get("Date") ?? "");
+  if (Number.isNaN(parsed)) return;
+  const now = Date.now();
+  const lo = parsed - now;
+  const hi = parsed + 1250 - now; // + latency allowance
+  const a = Math.max(offsetLoMs, lo);
+  const b = Math.min(offsetHiMs, hi);
+  [offsetLoMs, offsetHiMs] = a <= b ? [a, b] : [lo, hi]; // disjoint: a clock was reset, start over
+  clockOffsetMs = (offsetLoMs + offsetHiMs) / 2;
 }
 
 /** OAuth2 password flow: POST /auth/token with a form; keeps the token. */

@@ -38,13 +38,29 @@ async function onLogin(event) {
     form.password.value = "";
     await start();
   } catch (err) {
+    console.error("sign-in failed", err);
     showLogin(err.status === 429 ? t("login.blocked") : err.status === 401 ? t("login.failed") : err.message);
   }
 }
 
+/** Every area with its geometry, following the cursor (GET /areas pages of up to 500). */
+async function loadAreas() {
+  const rows = [];
+  let cursor = null;
+  for (let pages = 0; pages < 200; pages += 1) {
+    const page = await api.getOptional(`/areas${api.query({ with_geometry: true, limit: 500, cursor })}`);
+    if (!page) return rows.length ? rows : null;
+    if (Array.isArray(page) || page.type === "FeatureCollection") return page;
+    rows.push(...page.data);
+    cursor = page.next_cursor;
+    if (!cursor) break;
+  }
+  return rows;
+}
+
 async function loadReferenceData() {
   const [categories, areas, staff] = await Promise.all([
-    api.getOptional("/categories"), api.getOptional("/areas"), api.get("/staff"),
+    api.getOptional("/categories"), loadAreas(), api.get("/staff"),
   ]);
   const catRows = Array.isArray(categories) ? categories : categories?.data ?? [];
   for (const c of catRows) state.categories.set(c.code, c);
@@ -70,8 +86,8 @@ async function start() {
   document.getElementById("app").hidden = false;
   document.getElementById("user-role").textContent = api.role() ?? "";
   if (!started) {
+    window.smartscene.map = map.initMap(document.getElementById("map"), state.config);
     started = true;
-    map.initMap(document.getElementById("map"), state.config);
     initPanel();
     initCaseList();
     initCameras();
@@ -83,6 +99,7 @@ async function start() {
   await loadMapCases();
   startLive();
   route();
+  document.body.dataset.ready = "1";
 }
 
 async function refreshStaff() {
@@ -93,6 +110,16 @@ async function refreshStaff() {
   }
 }
 
+let staffTimer = null;
+/** Reload staff soon (after a dispatch or a case change moves someone). */
+function refreshStaffSoon() {
+  if (staffTimer) return;
+  staffTimer = setTimeout(() => {
+    staffTimer = null;
+    refreshStaff().catch(() => {});
+  }, 400);
+}
+
 function tick() {
   map.refreshSla();
   tickClocks();
@@ -100,6 +127,7 @@ function tick() {
 
 function wireLiveCues() {
   on("case", ({ item, isNew, breached }) => {
+    if (state.liveMode !== "off") refreshStaffSoon();
     const category = categoryName(state.categories.get(item.category_code), item.category_code);
     if (isNew && OPEN_STATES.has(item.state)) {
       beep("new");
@@ -143,13 +171,13 @@ function wireHeader() {
   document.getElementById("lang-toggle").addEventListener("click", () => setLang(currentLang() === "en" ? "zh-CN" : "en"));
   document.getElementById("datum-select").addEventListener("change", (event) => {
     localStorage.setItem(DATUM_KEY, event.target.value);
-    datum.setDisplayDatum(event.target.value);
-    map.redrawAll(areasPayload);
+    map.switchDatum(event.target.value, areasPayload);
   });
   document.getElementById("logout").addEventListener("click", () => {
     stopLive();
     closeCase();
     api.logout();
+    delete document.body.dataset.ready;
     showLogin();
   });
   window.addEventListener("hashchange", route);
@@ -161,7 +189,10 @@ function wireHeader() {
   window.addEventListener("smartscene:lang", () => {
     const node = document.getElementById("live-status");
     node.textContent = t(`live.${state.liveMode}`);
-    if (!document.getElementById("view-cameras").hidden) route();
+    if (!document.getElementById("view-cameras").hidden) {
+      const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+      if (parts[2] !== "edit") showCameras(parts[1] || null, false, { force: true }).catch(() => {}); // keep unsaved edits
+    }
   });
 }
 

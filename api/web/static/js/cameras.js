@@ -53,7 +53,9 @@ function emptyScene(cameraId) {
 }
 
 /** Show the cameras view: list, and the selected camera (view or editor). */
-export async function showCameras(cameraId = null, edit = false) {
+export async function showCameras(cameraId = null, edit = false, { force = false } = {}) {
+  const same = current && current.cameraId === cameraId && current.edit === edit;
+  if (same && !force && document.querySelector("#view-cameras .camera-detail")) return; // keep edits
   current = cameraId ? { cameraId, edit } : null;
   const root = document.getElementById("view-cameras");
   const detail = el("div", { class: "camera-detail" });

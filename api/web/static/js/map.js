@@ -2,7 +2,7 @@
 // markers coloured by state and SLA, staff positions and a heat layer of recent cases.
 import { areaStyle, layerOf, toFeatureCollection } from "./areas.js";
 import { esc } from "./format.js";
-import { toLatLng } from "./datum.js";
+import { fromLatLng, setDisplayDatum, toLatLng } from "./datum.js";
 import { categoryName, t } from "./i18n.js";
 import { effectiveSla, emit, isOpen, on, state } from "./store.js";
 
@@ -27,7 +27,9 @@ function clusterIcon(cluster) {
 
 /** Build the map in ``element`` with the console config (tile URL optional). */
 export function initMap(element, config) {
-  map = L.map(element, { zoomControl: true, preferCanvas: false, attributionControl: Boolean(config.tile_url) });
+  map = L.map(element, {
+    zoomControl: true, minZoom: 3, maxZoom: 20, attributionControl: Boolean(config.tile_url),
+  });
   map.setView(toLatLng(config.center[0], config.center[1]), config.zoom);
   if (config.tile_url) {
     L.tileLayer(config.tile_url, { attribution: config.tile_attribution, maxZoom: 20 }).addTo(map);
@@ -83,13 +85,13 @@ function addControls() {
 }
 
 /** Replace the area layers with what /areas returned and fit the map to them. */
-export function drawAreas(payload) {
+export function drawAreas(payload, { fit = true } = {}) {
   const collection = toFeatureCollection(payload);
   state.areas = collection;
   for (const key of ["districts", "grid", "resp"]) layers[key].clearLayers();
   for (const feature of collection.features) layers[layerOf(feature)].addData(feature);
   const bounds = layers.grid.getBounds().isValid() ? layers.grid.getBounds() : layers.districts.getBounds();
-  if (bounds.isValid()) map.fitBounds(bounds.pad(0.6));
+  if (fit && bounds.isValid()) map.fitBounds(bounds.pad(0.6));
 }
 
 function caseIcon(item, sla, isNew) {
@@ -218,7 +220,20 @@ export function focusCase(item) {
   map.setView(toLatLng(item.lon, item.lat), Math.max(map.getZoom(), 17));
 }
 
-/** Redraw everything (after a datum change). */
+/** Switch the display datum keeping the same ground point in the centre, and redraw. */
+export function switchDatum(next, payloadAreas) {
+  const [lon, lat] = fromLatLng(map.getCenter());
+  setDisplayDatum(next);
+  map.setView(toLatLng(lon, lat), map.getZoom(), { animate: false });
+  redrawAll(payloadAreas);
+}
+
+/** The Leaflet map (for debugging and tests). */
+export function leafletMap() {
+  return map;
+}
+
+/** Redraw everything in the current display datum. */
 export function redrawAll(payloadAreas) {
   for (const marker of caseMarkers.values()) layers.cases.removeLayer(marker);
   caseMarkers.clear();
@@ -226,7 +241,7 @@ export function redrawAll(payloadAreas) {
   staffMarkers.clear();
   layers.cameras.clearLayers();
   cameraMarkers.clear();
-  drawAreas(payloadAreas ?? state.areas);
+  drawAreas(payloadAreas ?? state.areas, { fit: false });
   for (const item of state.cases.values()) drawCase(item);
   for (const staff of state.staff.values()) drawStaff(staff);
   for (const camera of state.cameras.values()) drawCamera(camera);

@@ -71,15 +71,26 @@ function header() {
       el("span", { class: "badge category" }, category)));
 }
 
+function openOffer() {
+  return (detail.dispatches ?? []).find((d) => d.status === "offered") ?? null;
+}
+
+function assignee() {
+  const item = detail;
+  if (item.assigned_staff_id) return state.staff.get(item.assigned_staff_id)?.name ?? item.assigned_staff_id;
+  const offer = openOffer();
+  if (!offer) return "—";
+  return `${state.staff.get(offer.staff_id)?.name ?? offer.staff_id} (${t("staff.offered")})`;
+}
+
 function meta() {
   const item = detail;
-  const staff = item.assigned_staff_id ? state.staff.get(item.assigned_staff_id) : null;
   const rows = [
     [t("panel.location"), item.lon === null ? "—" : `${item.lon.toFixed(6)}, ${item.lat.toFixed(6)} (WGS84)`],
     [t("panel.camera"), item.camera_id ?? "—"],
     [t("panel.first_seen"), fmtTime(item.first_seen_at, { date: true })],
     [t("panel.events"), String(item.event_count)],
-    [t("panel.assigned"), staff ? staff.name : item.assigned_staff_id ?? "—"],
+    [t("panel.assigned"), assignee()],
   ];
   return el("dl", { class: "meta" }, rows.map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
 }
@@ -206,7 +217,7 @@ function staffSection() {
     el("span", { class: "staff-name" }, staff.name),
     el("span", { class: "muted" }, t(`staff.${staff.status}`)),
     el("span", { class: "eta", title: t("staff.straight") }, `${t("staff.eta")} ${fmtDuration(eta_s)} · ${fmtDistance(metres)}`),
-    verb && staff.id !== detail.assigned_staff_id
+    verb && staff.id !== detail.assigned_staff_id && staff.id !== openOffer()?.staff_id
       ? el("button", { type: "button", class: "action-btn dispatch-btn", "data-action": verb,
         onclick: () => act(() => post(`/cases/${detail.id}/dispatch`, { staff_id: staff.id })) }, t(`action.${verb}`))
       : null));

@@ -30,6 +30,7 @@ export async function frameBox(cameraId) {
     box.classList.add("no-frame");
   }
   box.style.aspectRatio = `${size[0]} / ${size[1]}`;
+  box.style.maxWidth = `calc((100vh - 240px) * ${size[0] / size[1]})`; // whole frame on screen
   svg.setAttribute("viewBox", `0 0 ${size[0]} ${size[1]}`);
   box.append(svg);
   return { box, svg, size };
@@ -90,5 +91,5 @@ export function drawScene(svg, scene, size, selected = null) {
 export function sceneLegend(scene) {
   if (!scene) return el("p", { class: "muted" }, t("cam.no_scene"));
   return el("p", { class: "muted scene-legend" },
-    `${scene.name || scene.id} · ${t("cam.zones")} ${scene.zones.length} · ${t("cam.lines")} ${scene.lines.length} · rules ${scene.rules.length}`);
+    `${scene.name || scene.id} · ${t("cam.zones")} ${scene.zones.length} · ${t("cam.lines")} ${scene.lines.length} · ${t("cam.rules")} ${scene.rules.length}`);
 }
