@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     mqtt_topic: str = Field("smartscene/sensors/+/reading", description="Sensor topic filter.")
     map_tile_url: str | None = Field(
         None,
-        description="Base-map tile URL template (e.g. the city's tile server); none = vectors only.",
+        description="Tile URL template (e.g. the city's own tile server); none = vectors only.",
     )
     map_tile_attribution: str = Field("", description="Attribution shown for the tiles.")
     map_datum: str = Field("wgs84", pattern="^(wgs84|gcj02)$", description="Datum of the base map.")
