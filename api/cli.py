@@ -12,6 +12,7 @@ from rich.console import Console
 
 from api.auth import Role
 from api.cli_gis import gis_app
+from api.cli_reports import report
 from core.settings import Settings
 
 app = typer.Typer(help="smartscene: urban-governance smart scenes.", no_args_is_help=True)
@@ -20,6 +21,7 @@ users_app = typer.Typer(help="Users and API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(gis_app, name="gis")
+app.command("report")(report)
 console = Console()
 ROLES = ["admin", "operator", "field", "manager", "integrator", "device"]
 

@@ -12,11 +12,12 @@ from dispatch.actors import Actor
 from dispatch.states import CaseAction, CaseState, transition
 from models import Case, CaseEvent
 
-# Durations (DOMAIN.md section 1): discover = first seen -> filed; arrive = dispatch -> on site;
-# resolve = on site -> handled. A new handling cycle (after rework or a return to the wrong unit)
-# restarts the arrive clock; passing an offer on to the next worker does not.
-_NEW_CYCLE = {CaseState.REWORKED, CaseState.RETURNED}
-_RESTAMP_ALWAYS = {CaseState.ON_SITE, CaseState.HANDLED}
+# Durations (DOMAIN.md section 1), as dispatch.metrics defines them for reports: discover =
+# first seen -> filed; arrive = the last dispatch before check-in -> on site (an offer passed on
+# is dispatch overhead, not travel; it counts in the handling time); resolve = on site -> handled.
+# Each state column holds the latest time the state was reached, except the first report and
+# filing, which start the discover clock and never move.
+_FIRST_ONLY = {CaseState.REPORTED, CaseState.FILED}
 
 
 def apply_action(
@@ -31,7 +32,8 @@ def apply_action(
     """Move ``case`` by ``action`` (or raise ``IllegalTransition``) and append to its timeline."""
     step = transition(CaseState(case.state), action)
     case.state = step.after.value
-    _stamp(case, step.before, step.after, at)
+    if step.before != step.after or action is CaseAction.DISPATCH:  # not extend/escalate
+        _stamp(case, step.after, at)
     case.updated_at = at
     _update_durations(case)
     if action is CaseAction.FAIL_VERIFICATION:
@@ -82,10 +84,9 @@ def append_event(
     return entry
 
 
-def _stamp(case: Case, before: CaseState, state: CaseState, at: datetime) -> None:
+def _stamp(case: Case, state: CaseState, at: datetime) -> None:
     column = f"{state.value}_at"
-    first_time = getattr(case, column) is None
-    if first_time or state in _RESTAMP_ALWAYS or (before in _NEW_CYCLE and before != state):
+    if getattr(case, column) is None or state not in _FIRST_ONLY:
         setattr(case, column, at)
 
 

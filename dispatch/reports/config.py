@@ -58,7 +58,7 @@ MEASURE_DOCS: dict[Measure, str] = {
     Measure.HANDLED_ON_TIME: "handled cases whose last handling is at or before the handling "
     "due time (no due time = on time)",
     Measure.HANDLED_LATE: "handled cases handled after the handling due time",
-    Measure.OVERDUE_OPEN: "超期待处置: due, not handled, handling due time before the report's as-of",
+    Measure.OVERDUE_OPEN: "超期待处置: due, not handled, handling due time before as_of",
     Measure.EXTENDED: "due cases with at least one `extend` (延期)",
     Measure.DUE_FOR_CLOSURE: "应结案: filed cases not ending voided or parked",
     Measure.CLOSED: "cases due for closure whose last state is closed",
@@ -88,6 +88,7 @@ class IndicatorDef(BaseModel):
     numerator: Measure | None = Field(None, description="Counted cases (ratio).")
     denominator: Measure | None = Field(None, description="Cases it is a share of (ratio).")
     clock: Clock | None = Field(None, description="Clock averaged (mean_s).")
+    higher_is_better: bool = Field(True, description="Direction of improvement.")
 
     @model_validator(mode="after")
     def _complete(self) -> IndicatorDef:
@@ -130,7 +131,19 @@ class ReportConfig(BaseModel):
     timezone: str = Field("Asia/Shanghai", description="Zone of day/week/month periods.")
     histogram_edges_s: list[float] = Field(
         min_length=1,
-        default_factory=lambda: [60, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400],
+        default_factory=lambda: [
+            60.0,
+            180.0,
+            300.0,
+            600.0,
+            900.0,
+            1800.0,
+            3600.0,
+            7200.0,
+            14400.0,
+            28800.0,
+            86400.0,
+        ],
         description="Upper bin edges (seconds) of the duration distributions.",
     )
 
@@ -160,8 +173,20 @@ class ReportConfig(BaseModel):
         return sum(t.weight for t in self.composite)
 
 
+_LOWER_IS_BETTER = frozenset(
+    {"late_handling_rate", "overdue_pending_rate", "rework_rate", "extension_rate"}
+)
+
+
 def _ratio(key: str, zh: str, en: str, num: Measure, den: Measure) -> IndicatorDef:
-    return IndicatorDef(key=key, name_zh=zh, name_en=en, numerator=num, denominator=den)
+    return IndicatorDef(
+        key=key,
+        name_zh=zh,
+        name_en=en,
+        numerator=num,
+        denominator=den,
+        higher_is_better=key not in _LOWER_IS_BETTER,
+    )
 
 
 def default_config() -> ReportConfig:
@@ -203,6 +228,7 @@ def default_config() -> ReportConfig:
             name_en="Mean handling time (s)",
             kind="mean_s",
             clock="handling",
+            higher_is_better=False,
         ),
         _ratio("ai_precision", "AI准确率", "AI precision", m.CAMERA_VALID, m.CAMERA_CASES),
     ]

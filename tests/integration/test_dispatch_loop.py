@@ -207,3 +207,28 @@ def test_waiting_cases_are_batch_assigned_at_min_total_eta(engine_) -> None:
     assert dispatch.assign_waiting() == []  # nothing waits any more
     with dispatch.sessions() as s:
         assert {s.get(Case, i).state for i in ids} == {"dispatched"}
+
+
+def test_extension_and_escalation_do_not_move_state_stamps(engine_) -> None:
+    from dispatch.actors import Actor
+    from dispatch.states import CaseAction
+
+    dispatch, clock = engine_
+    case_id = dispatch.ingest(_event(DEMO_ORIGIN[0], DEMO_ORIGIN[1] + 0.0004, clock.now())).case_id
+    with dispatch.sessions() as s:
+        before = s.get(Case, case_id).dispatched_at
+    clock.advance(120)
+    with dispatch.sessions() as s:
+        for action in (CaseAction.ESCALATE, CaseAction.EXTEND):
+            field.operator_action(
+                s,
+                case_id=case_id,
+                action=action,
+                actor=Actor("user", "op", "api"),
+                clock=clock,
+                details={"extra_minutes": 5},
+            )
+        case = s.get(Case, case_id)
+        assert case.dispatched_at == before
+        assert (case.escalation_count, case.extension_count) == (1, 1)
+        assert case.arrive_due_at == before + timedelta(minutes=15)

@@ -64,7 +64,9 @@ def test_sql_report_matches_the_hand_values(sessions: sessionmaker[Session], db_
 
 
 def test_python_and_sql_engines_agree_on_every_number(sessions: sessionmaker[Session]) -> None:
-    breakdowns = [(Dimension(d),) for d in ("category", "week", "month", "unit")]
+    breakdowns: list[tuple[Dimension, ...]] = [
+        (Dimension(d),) for d in ("category", "week", "month", "unit")
+    ]
     breakdowns.append((Dimension.DISTRICT, Dimension.STAFF))
     with sessions() as s:
         sql = build_report(s, start=START, end=END, breakdowns=breakdowns, engine="sql")

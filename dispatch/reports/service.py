@@ -1,0 +1,154 @@
+"""Build a report from the database: in SQL (default) or in Python from the loaded timelines.
+
+Cohort: the cases whose report (``cases.reported_at``, the time of their ``report`` entry) falls
+in ``[start, end)``. Outcomes are judged from the timeline entries at or before ``as_of``
+(default ``end``), so the same inputs always give the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.reports.aggregate import aggregate, histograms
+from dispatch.reports.config import ReportConfig, default_config
+from dispatch.reports.facts import CaseInfo, ClockTargets, TimelineEvent
+from dispatch.reports.model import (
+    DEFAULT_BREAKDOWNS,
+    Breakdown,
+    Dimension,
+    GroupAgg,
+    HistogramBin,
+    Report,
+)
+from dispatch.reports.periods import Granularity
+from dispatch.reports.pure import assemble, check_window, facts_in_range, unique_breakdowns
+from dispatch.reports.sql import aggregate_postgres, aggregate_sqlite, facts_table, histograms_sql
+from models import Case, CaseEvent, Category, Staff
+
+Engine = Literal["sql", "python"]
+Progress = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def _targets(category: Category) -> ClockTargets | None:
+    if category.clock != "continuous":
+        return None
+    return ClockTargets(
+        discover_s=category.discover_target_s or None,
+        arrive_s=category.arrive_target_s or None,
+        resolve_s=category.resolve_target_s or None,
+    )
+
+
+def load_timelines(
+    session: Session, *, start: datetime, end: datetime
+) -> tuple[list[tuple[CaseInfo, list[TimelineEvent]]], dict[str, str | None]]:
+    """The cases reported in ``[start, end)`` with their timelines, and the staff -> team map."""
+    categories = {c.code: c for c in session.scalars(select(Category))}
+    in_range = (Case.reported_at >= start, Case.reported_at < end)
+    cases = session.scalars(select(Case).where(*in_range).order_by(Case.id)).all()
+    events: dict[int, list[TimelineEvent]] = defaultdict(list)
+    rows = session.scalars(
+        select(CaseEvent).join(Case, Case.id == CaseEvent.case_id).where(*in_range)
+    )
+    for e in rows:
+        events[e.case_id].append(
+            TimelineEvent(e.seq, e.at, e.action, e.from_state, e.to_state, e.actor_id)
+        )
+    teams = {s.id: s.team_id for s in session.scalars(select(Staff))}
+    return [(_info(c, categories[c.category_code]), events[c.id]) for c in cases], teams
+
+
+def _info(case: Case, category: Category) -> CaseInfo:
+    return CaseInfo(
+        case_id=case.id,
+        category=case.category_code,
+        source=case.source,
+        reported_at=case.reported_at,
+        first_seen_at=case.first_seen_at,
+        handling_due_at=case.handling_due_at,
+        district=case.district_id,
+        grid=case.grid_id,
+        unit=case.unit_id,
+        camera=case.camera_id,
+        targets=_targets(category),
+    )
+
+
+def _granularities(breakdowns: Sequence[Breakdown]) -> list[Granularity]:
+    used = {d for b in breakdowns for d in b}
+    periods = (Dimension.DAY, Dimension.WEEK, Dimension.MONTH)
+    return [Granularity(d.value) for d in periods if d in used]
+
+
+Window = tuple[datetime, datetime, datetime]
+Aggs = tuple[dict[Breakdown, list[GroupAgg]], dict[str, list[HistogramBin]], str]
+
+
+def _sql_aggs(
+    session: Session, breakdowns: list[Breakdown], window: Window, config: ReportConfig,
+    progress: Progress,
+) -> Aggs:  # fmt: skip
+    start, end, as_of = window
+    conn = session.connection()
+    dialect = conn.dialect.name
+    grans = _granularities(breakdowns)
+    progress("facts")
+    with facts_table(
+        conn, start=start, end=end, as_of=as_of, tz=config.timezone, granularities=grans
+    ) as table:
+        progress("breakdowns")
+        if dialect == "postgresql":
+            aggs = aggregate_postgres(conn, table, breakdowns)
+        else:
+            aggs = aggregate_sqlite(conn, table, breakdowns)
+        progress("distributions")
+        hist = histograms_sql(conn, table, config.histogram_edges_s)
+    return aggs, hist, dialect
+
+
+def _python_aggs(
+    session: Session, breakdowns: list[Breakdown], window: Window, config: ReportConfig,
+    progress: Progress,
+) -> Aggs:  # fmt: skip
+    start, end, as_of = window
+    progress("facts")
+    cases, teams = load_timelines(session, start=start, end=end)
+    facts = facts_in_range(cases, start, end, as_of)
+    progress("breakdowns")
+    aggs = {b: aggregate(facts, b, tz=config.timezone, teams=teams) for b in breakdowns}
+    progress("distributions")
+    return aggs, histograms(facts, config.histogram_edges_s), "python"
+
+
+def build_report(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    as_of: datetime | None = None,
+    breakdowns: Sequence[Breakdown] = DEFAULT_BREAKDOWNS,
+    config: ReportConfig | None = None,
+    engine: Engine = "sql",
+    progress: Progress = _noop,
+) -> Report:
+    """The report of cases reported in ``[start, end)``, judged as of ``as_of`` (default end).
+
+    ``engine="sql"`` aggregates in the database; ``"python"`` loads the timelines and runs the
+    pure reference. ``progress`` is called with each step's name (facts, breakdowns, ...).
+    """
+    cfg = config or default_config()
+    window = check_window(start, end, as_of)
+    run = _sql_aggs if engine == "sql" else _python_aggs
+    aggs, hist, used = run(session, unique_breakdowns(breakdowns), window, cfg, progress)
+    progress("indicators")
+    return assemble(window, aggs, hist, cfg, used)
