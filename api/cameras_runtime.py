@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from api.container import Container
-from core.bus import CAMERA_HEALTH, SCENE_EVENTS, ConsumerLoop, Envelope
+from core.bus import CAMERA_CHANGES, CAMERA_HEALTH, SCENE_EVENTS, ConsumerLoop, Envelope
 from detectors.detections import Detections
 from detectors.ports import Detector, Image, Tracker
 from gis.calibration import CameraCalibration
@@ -23,7 +23,6 @@ from scenes.sources import CameraHealth, FrameSource, SourceOptions
 from scenes.supervisor import CameraSupervisor
 
 logger = logging.getLogger(__name__)
-CAMERA_CHANGES = "camera-changes"
 
 
 class CalibratedGround:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
+from shapely.geometry import Polygon, box
 from sqlalchemy import func, select
 
 from api import db
@@ -35,10 +37,7 @@ from scenes.packs import muck_truck_pack
 logger = logging.getLogger(__name__)
 DEMO_SCENE_ID = "demo-scene-1"
 VIDEO_SIZE = (640, 360)
-# The demo road as the camera sees it (relative image coordinates) and on the ground (metres
-# east/north of the camera): the near kerbs 10 m ahead, the far ones 90 m ahead, 16 m apart.
-ROAD_IMAGE = [(0.05, 0.98), (0.95, 0.98), (0.58, 0.42), (0.42, 0.42)]
-ROAD_GROUND_M = [(-8.0, 10.0), (8.0, 10.0), (8.0, 90.0), (-8.0, 90.0)]
+FAR_M = 80.0  # how far down the road the demo zone reaches
 
 
 @dataclass
@@ -49,22 +48,46 @@ class DemoRun:
     cases: int
 
 
+def _road_corners_m() -> list[tuple[float, float]]:
+    """The demo road on the ground (metres east, north of the camera; the road runs north)."""
+    from detectors.synth.video import DEMO_LAYOUT, demo_camera
+
+    near = demo_camera(*VIDEO_SIZE).near_depth_m
+    left = DEMO_LAYOUT.center_x_m - DEMO_LAYOUT.half_width_m
+    right = DEMO_LAYOUT.center_x_m + DEMO_LAYOUT.half_width_m
+    return [(left, near), (right, near), (right, FAR_M), (left, FAR_M), (left, 30.0), (right, 30.0)]
+
+
+def _project_px(points_m: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    from detectors.synth.video import demo_camera
+
+    cam = demo_camera(*VIDEO_SIZE)
+    pixels = cam.project(np.array([[x, 0.0, z] for x, z in points_m]))
+    return [(float(u), float(v)) for u, v in pixels]
+
+
 def demo_calibration() -> CameraCalibration:
-    """The demo camera's pixel -> ground mapping from the four road corners."""
+    """The demo camera's pixel -> ground mapping from road points of the synthetic camera
+    (exact: the generated street is a plane)."""
+    corners = _road_corners_m()
     proj = LocalProjection.around(*DEMO_ORIGIN)
     x0, y0 = (float(v) for v in proj.to_metres(*DEMO_ORIGIN))
-    lons, lats = proj.to_lonlat(
-        [x0 + dx for dx, _ in ROAD_GROUND_M], [y0 + dy for _, dy in ROAD_GROUND_M]
-    )
+    lons, lats = proj.to_lonlat([x0 + x for x, _ in corners], [y0 + z for _, z in corners])
+    world = list(zip(lons.tolist(), lats.tolist(), strict=True))
+    return CameraCalibration.fit(_project_px(corners), world)
+
+
+def demo_road_zone() -> list[tuple[float, float]]:
+    """The road polygon in relative image coordinates, clipped to the frame."""
     w, h = VIDEO_SIZE
-    pixels = [(u * w, v * h) for u, v in ROAD_IMAGE]
-    return CameraCalibration.fit(pixels, list(zip(lons.tolist(), lats.tolist(), strict=True)))
+    road = Polygon(_project_px(_road_corners_m()[:4])).intersection(box(0, 0, w - 1, h - 1))
+    return [(round(x / w, 4), round(y / h, 4)) for x, y in list(road.exterior.coords)[:-1]]
 
 
 def demo_scene() -> SceneConfig:
     """The muck-truck pack on the demo road (closed to muck trucks at all hours)."""
-    road = Zone(id="road", name="演示道路", polygon=ROAD_IMAGE)
-    restricted = Zone(id="restricted", name="禁行路段", polygon=ROAD_IMAGE)
+    road = Zone(id="road", name="演示道路", polygon=demo_road_zone())
+    restricted = Zone(id="restricted", name="禁行路段", polygon=demo_road_zone())
     rules = muck_truck_pack(restricted_zone_id="restricted", road_zone_id="road", calibrated=True)
     return SceneConfig(
         id=DEMO_SCENE_ID,
@@ -75,7 +98,7 @@ def demo_scene() -> SceneConfig:
     )
 
 
-def ensure_demo_video(settings: Settings, seconds: float = 20.0, fps: float = 10.0) -> Path:
+def ensure_demo_video(settings: Settings, seconds: float = 20.0, fps: int = 10) -> Path:
     """Render the demo street video once (deterministic seed)."""
     from detectors.synth import render_demo_video
 

@@ -56,6 +56,9 @@ class LiveEvent:
         return cls(id_, topic, data, audience, wire)
 
 
+_WAKE = LiveEvent(0, "", {}, frozenset(), "")
+
+
 @dataclass(frozen=True)
 class Viewer:
     """Who is watching: role, staff id (field staff) and the topics wanted."""
@@ -80,7 +83,7 @@ def visible(viewer: Viewer, event: LiveEvent) -> bool:
     return False
 
 
-@dataclass
+@dataclass(eq=False)
 class Subscription:
     """One connected client: a bounded queue on the client's event loop."""
 
@@ -90,6 +93,12 @@ class Subscription:
     backlog: list[LiveEvent] = field(default_factory=list)
     dropped: int = 0
     resync_reason: str | None = None
+
+    def interrupt(self) -> None:
+        """Wake a pending :meth:`next_event` (it returns None): the client went away."""
+        if self.queue.full():
+            self.queue.get_nowait()
+        self.queue.put_nowait(_WAKE)
 
     def offer(self, event: LiveEvent) -> None:
         """Queue an event (on the subscriber's loop); drop the oldest when full."""
@@ -107,9 +116,14 @@ class Subscription:
             return self._take_resync()
         if self.backlog:
             return self.backlog.pop(0)
-        try:
-            event = await asyncio.wait_for(self.queue.get(), timeout_s)
-        except TimeoutError:
+        if not self.queue.empty():  # the hot path: no timer, no task
+            event = self.queue.get_nowait()
+        else:
+            try:
+                event = await asyncio.wait_for(self.queue.get(), timeout_s)
+            except TimeoutError:
+                return None
+        if event is _WAKE:
             return None
         if self.resync_reason is not None:  # an overflow happened while we waited
             self.backlog.insert(0, event)
@@ -176,25 +190,36 @@ class LiveHub:
         batch = self.bus.read(topic, self.group, "hub", count=200, block_s=block_s)
         if not batch:
             return 0
-        for env in batch:
-            self.publish_local(topic, dict(env.payload))
+        self._fan_out([self._number(topic, dict(env.payload)) for env in batch])
         self.bus.ack(topic, self.group, [env.id for env in batch])
         return len(batch)
 
     def publish_local(self, topic: str, data: dict[str, Any]) -> LiveEvent:
-        """Number, buffer and fan out one message (the bus reader calls this)."""
+        """Number, buffer and fan out one message (bypassing the bus)."""
+        event = self._number(topic, data)
+        self._fan_out([event])
+        return event
+
+    def _number(self, topic: str, data: dict[str, Any]) -> LiveEvent:
         audience = self._audience_of(topic, data)
         with self._lock:
             self._last_id += 1
             event = LiveEvent.make(self._last_id, topic, data, audience)
             self._replay.append(event)
-            subs = list(self._subs)
-        for sub in subs:
-            try:
-                sub.loop.call_soon_threadsafe(sub.offer, event)
-            except RuntimeError:  # the client's loop is closed: it is going away
-                self.unsubscribe(sub)
         return event
+
+    def _fan_out(self, events: list[LiveEvent]) -> None:
+        """One wake-up per client event loop per batch, not one per client and message."""
+        with self._lock:
+            by_loop: dict[asyncio.AbstractEventLoop, list[Subscription]] = {}
+            for sub in self._subs:
+                by_loop.setdefault(sub.loop, []).append(sub)
+        for loop, subs in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_deliver, subs, events)
+            except RuntimeError:  # that loop is closed: its clients are gone
+                with self._lock:
+                    self._subs.difference_update(subs)
 
     def _audience_of(self, topic: str, data: Mapping[str, Any]) -> frozenset[str]:
         if topic != CASE_UPDATES:
@@ -265,6 +290,12 @@ class LiveHub:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+
+def _deliver(subs: list[Subscription], events: list[LiveEvent]) -> None:
+    for sub in subs:
+        for event in events:
+            sub.offer(event)
 
 
 def db_audience(sessions: sessionmaker[Session]) -> AudienceFn:

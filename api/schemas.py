@@ -70,6 +70,7 @@ class CasePublic(BaseModel):
     arrive_s: float | None
     resolve_s: float | None
     sla_status: str = Field("on_time", description="on_time, warning or breached.")
+    merged_into_id: int | None = Field(None, description="Set when merged into another case.")
     version: int
 
 

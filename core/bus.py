@@ -20,6 +20,7 @@ SCENE_EVENTS = "scene-events"
 CASE_UPDATES = "case-updates"
 CAMERA_HEALTH = "camera-health"
 STAFF_POSITIONS = "staff-positions"
+CAMERA_CHANGES = "camera-changes"
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     map_datum: str = Field("wgs84", pattern="^(wgs84|gcj02)$", description="Datum of the base map.")
     map_center: tuple[float, float] | None = Field(None, description="Initial map centre lon, lat.")
     map_zoom: int = Field(15, ge=1, le=20, description="Initial map zoom.")
+    open311_jurisdiction_id: str | None = Field(
+        None, description="Open311 jurisdiction id this server answers for (None = any)."
+    )
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file under ``var_dir``."""

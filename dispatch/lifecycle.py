@@ -64,13 +64,9 @@ def append_event(
     details: dict[str, Any] | None = None,
 ) -> CaseEvent:
     """Append one timeline entry (also for non-transition notes such as merges and offers)."""
-    session.flush()  # the case needs its id
-    seq = session.scalar(
-        select(func.coalesce(func.max(CaseEvent.seq), 0)).where(CaseEvent.case_id == case.id)
-    )
     entry = CaseEvent(
         case_id=case.id,
-        seq=int(seq or 0) + 1,
+        seq=_next_seq(session, case),
         at=at,
         action=action,
         from_state=before,
@@ -82,6 +78,21 @@ def append_event(
     )
     session.add(entry)
     return entry
+
+
+def _next_seq(session: Session, case: Case) -> int:
+    """The case's next timeline number; the last one is cached per session (a unique index on
+    (case_id, seq) still refuses a concurrent writer that raced us)."""
+    if case.id is None:
+        session.flush()  # the case needs its id
+    cache: dict[int, int] = session.info.setdefault("timeline_seq", {})
+    if case.id not in cache:
+        last = session.scalar(
+            select(func.coalesce(func.max(CaseEvent.seq), 0)).where(CaseEvent.case_id == case.id)
+        )
+        cache[case.id] = int(last or 0)
+    cache[case.id] += 1
+    return cache[case.id]
 
 
 def _stamp(case: Case, state: CaseState, at: datetime) -> None:

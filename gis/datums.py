@@ -65,7 +65,7 @@ class Datum(StrEnum):
             raise ValueError(f"unknown datum {value!r}; expected one of {names}") from None
 
 
-class DatumMismatch(ValueError):  # noqa: N818 - name fixed by the API brief
+class DatumMismatch(ValueError):
     """Coordinates in different datums were combined without converting first."""
 
 

@@ -26,13 +26,12 @@ from api.schemas_resources import (
     CameraUpdate,
     mask_url,
 )
-from core.bus import CAMERA_HEALTH
+from core.bus import CAMERA_CHANGES, CAMERA_HEALTH
 from gis.calibration import CalibrationError, CameraCalibration
 from gis.datums import Datum
 from models import Camera
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
-CAMERA_CHANGES = "camera-changes"
 Reporter = Annotated[Principal, Depends(require("device"))]
 
 
@@ -141,8 +140,8 @@ def report_health(
     last = cam.last_frame_at.isoformat() if cam.last_frame_at else None
     container.bus.publish(
         CAMERA_HEALTH,
-        {"camera_id": cam.id, "health": cam.health, "detail": cam.health_detail,
-         "last_frame_at": last, "at": now.isoformat()},
+        {"camera_id": cam.id, "state": cam.health, "message": cam.health_detail,
+         "last_frame_at": last, "at": now.isoformat(), "source": "api"},
     )  # fmt: skip
     return camera_public(cam)
 

@@ -17,14 +17,14 @@ T = TypeVar("T")
 Admin = Annotated[Principal, Depends(require())]
 Reader = Annotated[Principal, Depends(require("operator", "manager"))]
 Operator = Annotated[Principal, Depends(require("operator"))]
-AnyStaffReader = Annotated[Principal, Depends(require("operator", "manager", "field", "integrator"))]
+AnyStaffReader = Annotated[
+    Principal, Depends(require("operator", "manager", "field", "integrator"))
+]
 
 IdPath = Annotated[str, Path(min_length=1, max_length=64, description="Identifier.")]
 IntIdPath = Annotated[int, Path(ge=1, le=2_147_483_647, description="Numeric id.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
-StrCursor = Annotated[
-    str | None, Query(max_length=64, description="Last id of the previous page.")
-]
+StrCursor = Annotated[str | None, Query(max_length=64, description="Last id of the previous page.")]
 MAX_INT = 2_147_483_647
 
 
@@ -38,7 +38,7 @@ def get_or_404(session: Session, model: type[T], key: Any, what: str) -> T:
 
 def page_by_key(
     session: Session,
-    query: Select[tuple[T]],
+    query: Select[T],
     key: InstrumentedAttribute[Any],
     *,
     cursor: Any,

@@ -43,15 +43,15 @@ class ConsoleConfig(BaseModel):
 
 def console_config(settings: Settings) -> ConsoleConfig:
     """The console settings; optional ``map_*`` settings are read when the Settings have them."""
-    tile_url: str | None = getattr(settings, "map_tile_url", None) or None
-    datum: str = getattr(settings, "map_datum", "wgs84") or "wgs84"
-    center = getattr(settings, "map_center", None) or DEMO_ORIGIN
+    tile_url: str | None = settings.map_tile_url or None
+    datum: str = settings.map_datum
+    center = settings.map_center or DEMO_ORIGIN
     return ConsoleConfig(
         tile_url=tile_url,
-        tile_attribution=str(getattr(settings, "map_tile_attribution", "") or ""),
+        tile_attribution=settings.map_tile_attribution,
         datum="gcj02" if datum.lower().replace("-", "") == "gcj02" else "wgs84",
         center=(float(center[0]), float(center[1])),
-        zoom=int(getattr(settings, "map_zoom", 16) or 16),
+        zoom=settings.map_zoom,
         vendor_ready=VENDOR_MARKER.exists(),
     )
 

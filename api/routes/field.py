@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
 from api.deps import ContainerDep, SessionDep, require_staff
-from api.routes.cases import case_detail, to_public
+from api.routes.cases import CaseId, case_detail, to_public
 from api.schemas import (
     ArriveIn,
     CaseDetailPublic,
@@ -20,9 +20,10 @@ from api.schemas import (
     PositionsIn,
     StaffPublic,
 )
+from api.schemas_resources import ShiftIn
 from core.bus import STAFF_POSITIONS
 from dispatch import field
-from dispatch.errors import NotFound
+from dispatch.errors import Conflict, NotFound
 from dispatch.states import OPEN_STATES
 from models import Case, Dispatch, Staff
 
@@ -55,7 +56,7 @@ def my_cases(container: ContainerDep, session: SessionDep, staff_id: StaffId) ->
 
 @router.get("/me/cases/{case_id}", response_model=CaseDetailPublic)
 def my_case(
-    case_id: int, container: ContainerDep, session: SessionDep, staff_id: StaffId
+    case_id: CaseId, container: ContainerDep, session: SessionDep, staff_id: StaffId
 ) -> CaseDetailPublic:
     """One of my cases in full (offered or assigned)."""
     offered = session.scalar(
@@ -94,7 +95,7 @@ def post_position(
 
 @router.post("/cases/{case_id}/accept", response_model=CasePublic)
 def accept(
-    case_id: int, container: ContainerDep, session: SessionDep, staff_id: StaffId
+    case_id: CaseId, container: ContainerDep, session: SessionDep, staff_id: StaffId
 ) -> CasePublic:
     """Accept my offer of this case."""
     case = field.accept(session, case_id=case_id, staff_id=staff_id, clock=container.clock)
@@ -104,7 +105,11 @@ def accept(
 
 @router.post("/cases/{case_id}/decline", response_model=DispatchPublic)
 def decline(
-    case_id: int, body: DeclineIn, container: ContainerDep, session: SessionDep, staff_id: StaffId
+    case_id: CaseId,
+    body: DeclineIn,
+    container: ContainerDep,
+    session: SessionDep,
+    staff_id: StaffId,
 ) -> DispatchPublic:
     """Decline my offer with a reason; the case goes to the next candidate."""
     offer = field.decline(
@@ -117,7 +122,7 @@ def decline(
 
 @router.post("/cases/{case_id}/depart", response_model=CasePublic)
 def depart(
-    case_id: int, container: ContainerDep, session: SessionDep, staff_id: StaffId
+    case_id: CaseId, container: ContainerDep, session: SessionDep, staff_id: StaffId
 ) -> CasePublic:
     """I am on my way."""
     case = field.depart(session, case_id=case_id, staff_id=staff_id, clock=container.clock)
@@ -127,7 +132,7 @@ def depart(
 
 @router.post("/cases/{case_id}/arrive", response_model=CasePublic)
 def arrive(
-    case_id: int, body: ArriveIn, container: ContainerDep, session: SessionDep, staff_id: StaffId
+    case_id: CaseId, body: ArriveIn, container: ContainerDep, session: SessionDep, staff_id: StaffId
 ) -> CasePublic:
     """Check in on site; refused unless within the configured radius of the case."""
     case = field.arrive(
@@ -147,7 +152,7 @@ def arrive(
 
 @router.post("/cases/{case_id}/handle", response_model=CasePublic)
 def handle(
-    case_id: int, body: HandleIn, container: ContainerDep, session: SessionDep, staff_id: StaffId
+    case_id: CaseId, body: HandleIn, container: ContainerDep, session: SessionDep, staff_id: StaffId
 ) -> CasePublic:
     """Report the case handled (处置完成)."""
     case = field.handle(
@@ -155,3 +160,26 @@ def handle(
     )
     container.dispatch.notify_case(case_id, "handled")
     return to_public(case, container.clock.now())
+
+
+@router.get("/me", response_model=StaffPublic)
+def me(session: SessionDep, staff_id: StaffId) -> StaffPublic:
+    """My staff record: status, position, load."""
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound(f"staff {staff_id} does not exist")
+    return StaffPublic.model_validate(staff)
+
+
+@router.post("/me/shift", response_model=StaffPublic)
+def shift(body: ShiftIn, session: SessionDep, staff_id: StaffId) -> StaffPublic:
+    """Go on shift (available) or off shift; refused while I hold an offer or a case."""
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound(f"staff {staff_id} does not exist")
+    if staff.status in ("offered", "busy") and body.status == "off_shift":
+        raise Conflict(f"staff {staff_id} is {staff.status}: finish or hand back the work first")
+    if staff.status in ("available", "off_shift"):
+        staff.status = body.status
+    session.commit()
+    return StaffPublic.model_validate(staff)

@@ -101,7 +101,7 @@ async def live_ws(
 
 async def _pipe_ws(websocket: WebSocket, sub: Subscription) -> None:
     """Send events until the client goes away (its frames are read only to see the close)."""
-    closed = asyncio.ensure_future(_wait_closed(websocket))
+    closed = asyncio.ensure_future(_wait_closed(websocket, sub))
     try:
         while not closed.done():
             event = await sub.next_event(KEEPALIVE_S)
@@ -113,11 +113,12 @@ async def _pipe_ws(websocket: WebSocket, sub: Subscription) -> None:
             await closed
 
 
-async def _wait_closed(websocket: WebSocket) -> None:
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
+async def _wait_closed(websocket: WebSocket, sub: Subscription) -> None:
+    try:
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+    finally:
+        sub.interrupt()
 
 
 @router.get(

@@ -1,11 +1,10 @@
-"""Health, readiness, metrics, scene-event intake and staff listing."""
+"""Health, scene-event intake and staff listing (readiness and metrics: routes/ops.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
 from api.auth import Principal
@@ -27,12 +26,6 @@ def health(container: ContainerDep) -> HealthPublic:
     return HealthPublic(
         status="ok" if db_ok else "degraded", database=db_ok, bus=bus, version=VERSION
     )
-
-
-@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-def metrics() -> Response:
-    """Prometheus metrics."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.post("/events", response_model=EventAccepted, status_code=202, tags=["events"])

@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-from api.cameras_runtime import CAMERA_CHANGES, CameraManager
+from api.cameras_runtime import CameraManager
 from api.container import build_container
 from api.seed_data import DEMO_ORIGIN, seed_categories, seed_demo_city
-from core.bus import SCENE_EVENTS, ConsumerLoop, InMemoryBus
+from core.bus import CAMERA_CHANGES, SCENE_EVENTS, ConsumerLoop, InMemoryBus
 from core.settings import Settings
 from detectors.detections import Detections
 from models import Camera, Case, Scene
