@@ -20,12 +20,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 from gis.areas import AreaIndex, AreaKind, AreaRecord
@@ -37,6 +39,8 @@ ORIGIN = (114.00, 22.50)
 CELL_DEG = 0.001  # ~100 m x ~103 m
 SIDE = 100  # 100 x 100 = 10,000 cells
 T = TypeVar("T")
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 def _cells() -> list[AreaRecord]:
@@ -56,7 +60,9 @@ def _timed(fn: Callable[..., T], *args: Any) -> tuple[T, float]:
     return out, time.perf_counter() - start
 
 
-def bench_points(n_points: int, n_tree_loop: int, n_scan: int, rng: np.random.Generator) -> None:
+def bench_points(
+    n_points: int, n_tree_loop: int, n_scan: int, rng: np.random.Generator
+) -> tuple[list[AreaRecord], FloatArray, FloatArray, IntArray, float]:
     records = _cells()
     index, build_s = _timed(AreaIndex, records)
     span = SIDE * CELL_DEG
@@ -100,6 +106,71 @@ def bench_points(n_points: int, n_tree_loop: int, n_scan: int, rng: np.random.Ge
         print(f"{name:<34}{timed_on:>12,}{full:>17.1f}*{n_points / full:>14,.0f}"
               f"{full / vec_s:>9.1f}")  # fmt: skip
     print("* extrapolated linearly from the subsample; ratio = time / vectorised time")
+    return records, lons, lats, rows, vec_s
+
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def bench_postgis(
+    records: list[AreaRecord],
+    lons: FloatArray,
+    lats: FloatArray,
+    rows: IntArray,
+    vec_s: float,
+    n_sql: int,
+) -> None:
+    """The same lookup in PostGIS (GiST index, ST_Covers, lowest id on borders)."""
+    from sqlalchemy import create_engine, text
+
+    name = f"bench_gis_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # no server: say so, do not fail the whole bench
+        print(f"\n[1b] PostGIS skipped: {exc.__class__.__name__}")
+        return
+    engine = create_engine(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION postgis"))
+            conn.execute(
+                text("CREATE TABLE cells (id int PRIMARY KEY, geom geometry(Polygon, 4326))")
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO cells SELECT unnest(CAST(:ids AS int[])), "
+                    "ST_GeomFromText(unnest(CAST(:wkts AS text[])), 4326)"
+                ),
+                {"ids": [r.area_id for r in records], "wkts": [r.geometry.wkt for r in records]},
+            )
+            conn.execute(text("CREATE INDEX ON cells USING gist (geom)"))
+            conn.execute(text("ANALYZE cells"))
+        query = text(
+            "SELECT p.n, (SELECT min(c.id) FROM cells c WHERE ST_Covers(c.geom, "
+            "ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))) FROM unnest(CAST(:lons AS float8[]), "
+            "CAST(:lats AS float8[])) "
+            "WITH ORDINALITY AS p(lon, lat, n) ORDER BY p.n"
+        )
+        params = {"lons": lons[:n_sql].tolist(), "lats": lats[:n_sql].tolist()}
+        start = time.perf_counter()
+        with engine.connect() as conn:
+            sql_ids = [-1 if cid is None else cid for _, cid in conn.execute(query, params)]
+        sql_s = time.perf_counter() - start
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    ids = np.asarray([r.area_id for r in records])
+    want = [int(ids[r]) if r >= 0 else -1 for r in rows[:n_sql]]
+    agree = sum(a == b for a, b in zip(sql_ids, want, strict=True)) / n_sql
+    full = sql_s / n_sql * len(lons)
+    print(f"\n[1b] PostGIS on the same cells, answers agree with locate_many: {agree:.2%}")
+    print(
+        f"{'PostGIS ST_Covers + GiST':<34}{n_sql:>12,}{full:>17.1f}*{len(lons) / full:>14,.0f}"
+        f"{full / vec_s:>9.1f}"
+    )
 
 
 def _nx_graph(net: RoadNetwork) -> nx.DiGraph:
@@ -165,9 +236,11 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     if args.quick:
-        bench_points(100_000, 5_000, 20, rng)
+        points = bench_points(100_000, 5_000, 20, rng)
+        bench_postgis(*points, n_sql=10_000)
     else:
-        bench_points(1_000_000, 20_000, 100, rng)
+        points = bench_points(1_000_000, 20_000, 100, rng)
+        bench_postgis(*points, n_sql=100_000)
     if not GRAPHML.exists():
         print(f"\n[2] skipped: ../shared/data not present ({GRAPHML})")
         return

@@ -118,8 +118,12 @@ class AreaIndex:
         if entry is None or lon_a.size == 0:
             return out
         tree, rows = entry
-        points = shapely.points(lon_a, lat_a)
-        point_idx, tree_idx = tree.query(points, predicate="covered_by")
+        # Two phases: bounding boxes through the tree, then the exact test on coordinates
+        # (intersects_xy on a point == covered_by: borders count, holes do not), vectorised.
+        point_idx, tree_idx = tree.query(shapely.points(lon_a, lat_a))
+        geoms = tree.geometries.take(tree_idx)
+        exact = shapely.intersects_xy(geoms, lon_a[point_idx], lat_a[point_idx])
+        point_idx, tree_idx = point_idx[exact], tree_idx[exact]
         if point_idx.size == 0:
             return out
         cand_rows = rows[tree_idx]
