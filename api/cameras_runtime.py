@@ -18,7 +18,7 @@ from scenes.config import CameraConfig, SceneConfig
 from scenes.engine import SceneEngine
 from scenes.evidence import EvidenceStore
 from scenes.opencv_source import open_source
-from scenes.pipeline import CameraPipeline, pipeline_runner
+from scenes.pipeline import AttributeClassifier, CameraPipeline, MotionGate, pipeline_runner
 from scenes.sources import CameraHealth, FrameSource, SourceOptions
 from scenes.supervisor import CameraSupervisor
 
@@ -35,6 +35,18 @@ class CalibratedGround:
         """WGS84 (lon, lat) of one pixel."""
         lonlat = self.calibration.to_ground([px])[0]
         return float(lonlat[0]), float(lonlat[1])
+
+
+class GateAdapter:
+    """The detectors' motion gate behind the pipeline's one-verb gate; the pipeline itself
+    forces a detection after ``max_skip_frames`` skips, which re-checks parked objects."""
+
+    def __init__(self, gate: Any) -> None:
+        self.gate = gate
+
+    def should_detect(self, frame: Image) -> bool:
+        """Run the detector on this frame?"""
+        return bool(self.gate.decide(frame).run_detector)
 
 
 class SharedDetector:
@@ -63,8 +75,12 @@ class CameraManager:
         detector_factory: Callable[[], Detector],
         tracker_factory: Callable[[], Tracker],
         source_options: Callable[[], SourceOptions] | None = None,
+        gate_factory: Callable[[], MotionGate] | None = None,
+        attributes: AttributeClassifier | None = None,
     ) -> None:
         self.container = container
+        self.gate_factory = gate_factory
+        self.attributes = attributes
         self.detector = SharedDetector(detector_factory)
         self.tracker_factory = tracker_factory
         self.source_options = source_options or SourceOptions

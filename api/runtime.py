@@ -6,12 +6,13 @@ import logging
 import threading
 from collections.abc import Callable
 
-from api.cameras_runtime import CameraManager
+from api.cameras_runtime import CameraManager, GateAdapter
 from api.container import Container
 from api.live import LiveHub
 from api.sensors_runtime import SensorRuntime
 from core.bus import SCENE_EVENTS, ConsumerLoop
 from detectors.ports import Detector, Tracker
+from scenes.pipeline import AttributeClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +69,32 @@ def tracker_factory() -> Tracker:
     return ByteTrackTracker()
 
 
+def gate_factory() -> GateAdapter:
+    """A fresh motion gate per camera."""
+    from detectors.motion import MotionGate
+
+    return GateAdapter(MotionGate())
+
+
+def load_classifier(container: Container) -> AttributeClassifier | None:
+    """The truck-load attribute classifier, when its weights are there."""
+    path = container.settings.load_classifier
+    if not path.is_file():
+        logger.warning("no load classifier at %s: trucks get no load attribute", path)
+        return None
+    from detectors.attributes import LoadClassifier
+
+    return LoadClassifier(path).classify
+
+
 def start_cameras(container: Container) -> CameraManager:
     """Run every enabled camera with a scene; follow camera changes."""
     manager = CameraManager(
-        container, detector_factory=detector_factory(container), tracker_factory=tracker_factory
+        container,
+        detector_factory=detector_factory(container),
+        tracker_factory=tracker_factory,
+        gate_factory=gate_factory,
+        attributes=load_classifier(container),
     )
     manager.start()
     container.background.append(manager)

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         PACKAGE_ROOT / "detectors" / "weights" / "smartscene-demo-yolo.pt",
         description="Path to the detection model file (.pt, .onnx or OpenVINO dir).",
     )
+    load_classifier: Path = Field(
+        PACKAGE_ROOT / "detectors" / "weights" / "load-classifier.npz",
+        description="Truck load (covered/uncovered) classifier weights.",
+    )
     detector_imgsz: int = Field(320, ge=32, le=2048, description="Inference image size in pixels.")
     detector_conf: float = Field(0.35, ge=0.0, le=1.0, description="Default confidence threshold.")
     torch_threads: int = Field(2, ge=1, le=64, description="CPU threads for inference.")
