@@ -148,6 +148,8 @@ class CameraManager:
             tracker=self.tracker_factory(),
             publish=self._publish,
             clock=c.clock,
+            gate=self.gate_factory() if self.gate_factory else None,
+            attributes=self.attributes,
             evidence=EvidenceStore(c.settings.resolved_evidence_dir()),
         )
         # Offline until the first frame arrives: a stream that never opens shows as such.
