@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from api.auth import Role
+from api.cli_detectors import detectors_app
 from api.cli_gis import gis_app
 from api.cli_reports import report
 from core.settings import Settings
@@ -21,6 +22,7 @@ users_app = typer.Typer(help="Users and API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(gis_app, name="gis")
+app.add_typer(detectors_app, name="detectors")
 app.command("report")(report)
 console = Console()
 ROLES = ["admin", "operator", "field", "manager", "integrator", "device"]

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import platform
 import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from detectors.training import TrainConfig, TrainResult
 
 detectors_app = typer.Typer(
     help="Detection models: data, training, evaluation, export.", no_args_is_help=True
@@ -78,12 +83,14 @@ def train_cmd(
     console.print(f"weights: [bold]{result.weights}[/] ({result.seconds:.0f} s); card: {card_path}")
 
 
-def _card(cfg: object, result: object, started: datetime) -> dict[str, object]:
-    from detectors.training import TrainConfig, TrainResult, dataset_summary, trained_epochs
+def _card(cfg: TrainConfig, result: TrainResult, started: datetime) -> dict[str, object]:
+    from detectors.training import dataset_summary, runtime_versions, trained_epochs
 
-    assert isinstance(cfg, TrainConfig) and isinstance(result, TrainResult)
+    weights = result.weights
     return {
-        "weights": result.weights.name,
+        "weights": weights.name,
+        "weights_bytes": weights.stat().st_size,
+        "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
         "command": "smartscene detectors " + shlex.join(sys.argv[1:]),
         "config": {k: str(v) for k, v in cfg.__dict__.items()},
         "epochs_run": trained_epochs(cfg),
@@ -91,7 +98,8 @@ def _card(cfg: object, result: object, started: datetime) -> dict[str, object]:
         "started_utc": started.isoformat(),
         "dataset": dataset_summary(cfg.data_yaml),
         "metrics_val": result.metrics.to_dict(),
-        "machine": {"cpu_count": __import__("os").cpu_count(), "python": platform.python_version()},
+        "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version()},
+        "versions": runtime_versions(),
     }
 
 

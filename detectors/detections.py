@@ -117,13 +117,21 @@ class Detections:
     def with_attributes(self, attributes: Sequence[dict[str, str]]) -> Detections:
         """Return a copy with one attribute dict per object."""
         return Detections(
-            self.xyxy_px, self.confidence, self.class_id, self.class_names, self.tracker_id,
+            self.xyxy_px,
+            self.confidence,
+            self.class_id,
+            self.class_names,
+            self.tracker_id,
             tuple(dict(a) for a in attributes),
         )
 
     def with_tracker_ids(self, tracker_id: IntArray) -> Detections:
         """Return a copy with tracker ids set."""
         return Detections(
-            self.xyxy_px, self.confidence, self.class_id, self.class_names,
-            np.asarray(tracker_id, dtype=np.int64), self.attributes,
+            self.xyxy_px,
+            self.confidence,
+            self.class_id,
+            self.class_names,
+            np.asarray(tracker_id, dtype=np.int64),
+            self.attributes,
         )

@@ -86,12 +86,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/open311/v2/requests.{fmt}"): Rule(
         frozenset({"integrator_key"}), anonymous_status=403
     ),
+    # The console's page and assets are public; everything it shows comes from the API above.
+    ("GET", "/console"): PUBLIC, ("GET", "/console/"): PUBLIC,
+    ("GET", "/console/config.json"): PUBLIC, ("GET", "/console/static/{path:path}"): PUBLIC,
+    ("GET", "/reports"): Rule(READ), ("GET", "/reports/indicators"): Rule(READ),
+    ("GET", "/reports/export"): Rule(READ), ("GET", "/reports/compare/period"): Rule(READ),
+    ("GET", "/reports/compare/before-after"): Rule(READ),
+    ("GET", "/reports/compare/areas"): Rule(READ),
 }  # fmt: skip
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 PARAMS = {"case_id": "999999", "action": "file", "camera_id": "nope", "code": "NOPE",
           "area_id": "nope", "row_id": "999", "staff_id": "nope", "team_id": "nope",
           "evidence_id": "999", "fmt": "json", "service_code": "06010",
-          "service_request_id": "999"}  # fmt: skip
+          "service_request_id": "999", "path": "css/console.css"}  # fmt: skip
 
 
 def app_routes(app) -> list[tuple[str, str]]:
@@ -133,7 +140,7 @@ def _denied_status(rule: Rule, caller: str) -> int:
 
 
 def _call(s: Surface, method: str, path: str, rule: Rule, caller: str) -> int:
-    url = re.sub(r"{(\w+)}", lambda m: PARAMS[m.group(1)], path) + rule.query
+    url = re.sub(r"{(\w+)(?::\w+)?}", lambda m: PARAMS[m.group(1)], path) + rule.query
     headers = s.as_(caller)
     if method == "WS":
         token = headers.get("Authorization", "Bearer ")[7:]
