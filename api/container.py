@@ -18,7 +18,7 @@ from dispatch.locating import AreaLocator
 from dispatch.offers import OfferSettings
 from dispatch.ports import TravelTimeEstimator
 from dispatch.service import DispatchEngine
-from dispatch.travel import StraightLineTravel
+from dispatch.travel import EtaTravel, StraightLineTravel
 from models.engine import make_engine, make_session_factory
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,17 @@ def build_bus(settings: Settings) -> EventBus:
     return InMemoryBus()
 
 
+def build_travel(settings: Settings) -> TravelTimeEstimator:
+    """Road-network ETAs when a network file is configured, else the flagged straight line."""
+    if settings.road_network is None:
+        return StraightLineTravel()
+    from gis.roads import RoadNetwork
+
+    network = RoadNetwork.from_file(settings.road_network)
+    logger.info("road network %s loaded for ETAs", settings.road_network)
+    return EtaTravel(network)
+
+
 def build_container(
     settings: Settings, *, clock: Clock | None = None, bus: EventBus | None = None
 ) -> Container:
@@ -83,7 +94,7 @@ def build_container(
     clock = clock or SystemClock()
     bus = bus or build_bus(settings)
     locator = AreaLocator(sessions)
-    travel = StraightLineTravel()
+    travel = build_travel(settings)
     calendar = WorkCalendar.from_dict({})  # 08-12, 14-18 Mon-Fri Asia/Shanghai; data, editable
     engine_ = DispatchEngine(
         sessions=sessions,

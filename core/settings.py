@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     )
     jwt_ttl_s: int = Field(8 * 3600, ge=60, description="Lifetime of an access token in seconds.")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins.")
+    road_network: Path | None = Field(
+        None, description="Road network for ETAs (.graphml, .osm.pbf, GeoJSON lines, .npz)."
+    )
     arrive_radius_m: float = Field(
         150.0, gt=0, description="How close (metres) a field worker must be to check in on site."
     )
