@@ -77,10 +77,22 @@ def _checked(run: Callable[[], Any]) -> Any:
         raise ApiError(422, "bad_report_request", str(exc).strip("'\"")) from exc
 
 
+MAX_SPAN = timedelta(days=3 * 366)  # a report covers at most three years (and days, weeks)
+
+
+def _check_range(start: datetime, end: datetime) -> None:
+    """Refuse empty, reversed or huge periods (a 9999-year report would never finish)."""
+    if end <= start:
+        raise ApiError(422, "bad_report_request", "`to` must be after `from`")
+    if end - start > MAX_SPAN:
+        raise ApiError(422, "bad_report_request", f"a report covers at most {MAX_SPAN.days} days")
+
+
 def _report(
     session: Session, start: datetime, end: datetime, as_of: datetime | None, by: str | None,
     engine: Literal["sql", "python"],
 ) -> Report:  # fmt: skip
+    _check_range(start, end)
     breakdowns = _breakdowns(by)
     report: Report = _checked(
         lambda: build_report(
@@ -151,6 +163,7 @@ def compare_period(
     start: From, end: To, session: SessionDep, _: Reader, as_of: AsOf = None
 ) -> Comparison:
     """This period against the one of the same length just before it."""
+    _check_range(start, end)
     result: Comparison = _checked(
         lambda: period_over_period(session, start=start, end=end, as_of=as_of)
     )
@@ -161,9 +174,10 @@ def compare_period(
 def compare_before_after(
     start: From, end: To, session: SessionDep, _: Reader,
     pivot: Annotated[datetime, Query(description="The change date (e.g. go-live).")],
-    lag_s: Annotated[float, Query(ge=0, description="Judge each side this long after it.")] = 0,
+    lag_s: Annotated[float, Query(ge=0, le=366 * 86400, description="Judge each side later.")] = 0,
 ) -> Comparison:  # fmt: skip
     """Before vs after a date; ``efficiency_gain`` checks claims like "60% faster"."""
+    _check_range(start, end)
     result: Comparison = _checked(
         lambda: before_after(
             session, start=start, pivot=pivot, end=end, lag=timedelta(seconds=lag_s)

@@ -292,3 +292,13 @@ def test_ready_and_metrics(surface: Surface) -> None:
     assert 'smartscene_http_requests_total{method="GET",route="/cases",status="200"} 1.0' in text
     assert 'smartscene_intake_events_total{outcome="rejected"} 1.0' in text
     assert "smartscene_http_request_duration_seconds_bucket" in text
+
+
+def test_reports_refuse_huge_or_reversed_periods(surface) -> None:
+    op = {"Authorization": f"Bearer {surface.tokens['manager']}"}
+    for query in (
+        "from=0001-01-01T00:00:00Z&to=9999-01-01T00:00:00Z",
+        "from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z",
+    ):
+        r = surface.client.get(f"/reports/export?format=csv&{query}", headers=op)
+        assert r.status_code == 422 and r.json()["code"] == "bad_report_request"
