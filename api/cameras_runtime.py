@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import cv2
+
 from api.container import Container
 from core.bus import CAMERA_CHANGES, CAMERA_HEALTH, SCENE_EVENTS, ConsumerLoop, Envelope
 from detectors.detections import Detections
@@ -19,7 +21,7 @@ from scenes.engine import SceneEngine
 from scenes.evidence import EvidenceStore
 from scenes.opencv_source import open_source
 from scenes.pipeline import AttributeClassifier, CameraPipeline, MotionGate, pipeline_runner
-from scenes.sources import CameraHealth, FrameSource, SourceOptions
+from scenes.sources import CameraHealth, Frame, FrameSource, SourceOptions
 from scenes.supervisor import CameraSupervisor
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,29 @@ class GateAdapter:
     def should_detect(self, frame: Image) -> bool:
         """Run the detector on this frame?"""
         return bool(self.gate.decide(frame).run_detector)
+
+
+class LatestFrameSource:
+    """Wraps a source and keeps its latest frame for operators (camera view, zone editor)."""
+
+    def __init__(self, source: FrameSource, store: dict[str, Frame], camera_id: str) -> None:
+        self._source, self._store, self._camera_id = source, store, camera_id
+
+    def read(self) -> Frame | None:
+        """Next frame, remembered as the camera's latest."""
+        frame = self._source.read()
+        if frame is not None:
+            self._store[self._camera_id] = frame
+        return frame
+
+    def close(self) -> None:
+        """Close the wrapped source."""
+        self._source.close()
+
+    @property
+    def dropped_frames(self) -> int:
+        """Drops of the wrapped source."""
+        return self._source.dropped_frames
 
 
 class SharedDetector:
@@ -81,6 +106,7 @@ class CameraManager:
         self.container = container
         self.gate_factory = gate_factory
         self.attributes = attributes
+        self.latest: dict[str, Frame] = {}
         self.detector = SharedDetector(detector_factory)
         self.tracker_factory = tracker_factory
         self.source_options = source_options or SourceOptions
@@ -99,6 +125,14 @@ class CameraManager:
         """Stop following changes and every camera."""
         self._changes.stop()
         self.supervisor.stop()
+
+    def latest_jpeg(self, camera_id: str) -> tuple[bytes, Frame] | None:
+        """The camera's latest frame as JPEG, or None when it has not sent one."""
+        frame = self.latest.get(camera_id)
+        if frame is None:
+            return None
+        ok, buf = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        return (buf.tobytes(), frame) if ok else None
 
     def sync(self, camera_id: str) -> None:
         """Apply the stored state of one camera (start, restart or stop it)."""
@@ -156,7 +190,7 @@ class CameraManager:
         self._on_health(CameraHealth(camera.id, "offline", None, 0, 0, "connecting"))
         options = self.source_options()
         options.on_health = self._on_health
-        return pipeline, open_source(camera, options)
+        return pipeline, LatestFrameSource(open_source(camera, options), self.latest, camera.id)
 
     def _publish(self, event: Any) -> None:
         self.container.bus.publish(SCENE_EVENTS, event.model_dump(mode="json"))

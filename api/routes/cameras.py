@@ -16,7 +16,7 @@ from api.container import Container
 from api.deps import ContainerDep, SessionDep, require
 from api.errors import ApiError
 from api.routes.common import Admin, IdPath, Limit, Reader, StrCursor, get_or_404, page_by_key
-from api.schemas import Page
+from api.schemas import ErrorPublic, Page
 from api.schemas_resources import (
     CalibrationIn,
     CalibrationPublic,
@@ -168,3 +168,21 @@ def calibrate(
         camera_id=cam.id, epsg=cal.epsg, rmse_m=cal.rmse_m, pairs=len(pixels),
         inliers=[bool(v) for v in cal.inliers],
     )  # fmt: skip
+
+
+@router.get(
+    "/{camera_id}/frame",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}, 404: {"model": ErrorPublic}},
+)
+def latest_frame(camera_id: IdPath, container: ContainerDep, _: Reader) -> Response:
+    """The camera's latest frame (JPEG) while it runs in this process."""
+    from api.cameras_runtime import CameraManager
+
+    manager = next((b for b in container.background if isinstance(b, CameraManager)), None)
+    latest = manager.latest_jpeg(camera_id) if manager is not None else None
+    if latest is None:
+        raise ApiError(404, "no_frame", f"camera {camera_id} has no live frame in this process")
+    jpeg, frame = latest
+    headers = {"Cache-Control": "no-store", "X-Frame-Time": frame.timestamp.isoformat()}
+    return Response(jpeg, media_type="image/jpeg", headers=headers)

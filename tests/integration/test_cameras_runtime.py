@@ -114,3 +114,36 @@ def test_camera_events_become_cases_and_a_broken_camera_is_isolated(container) -
         assert not manager.supervisor.is_running("broken")
     finally:
         manager.stop()
+
+
+def test_the_latest_frame_is_served_as_jpeg(container) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.auth import create_user
+
+    manager = CameraManager(container, detector_factory=OneTruck, tracker_factory=SameId)
+    container.background.append(manager)
+    with container.sessions() as s:
+        create_user(
+            s,
+            username="op",
+            password="correct-horse-battery",
+            role="operator",
+            staff_id=None,
+            now=T0,
+        )
+        s.commit()
+    manager.start()
+    deadline = time.monotonic() + 20
+    while manager.latest_jpeg("good") is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    client = TestClient(create_app(container, run_background=False))
+    token = client.post(
+        "/auth/token", data={"username": "op", "password": "correct-horse-battery"}
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    r = client.get("/cameras/good/frame", headers=auth)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    assert r.content[:2] == b"\xff\xd8"  # JPEG magic
+    assert client.get("/cameras/broken/frame", headers=auth).json()["code"] == "no_frame"

@@ -59,6 +59,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/cameras/{camera_id}"): Rule(ADMIN),
     ("PUT", "/cameras/{camera_id}/health"): Rule(ADMIN | {"device"}),
     ("PUT", "/cameras/{camera_id}/calibration"): Rule(ADMIN),
+    ("GET", "/cameras/{camera_id}/frame"): Rule(READ),
     ("GET", "/cameras/{camera_id}/scene"): Rule(READ),
     ("PUT", "/cameras/{camera_id}/scene"): Rule(ADMIN),
     ("GET", "/cameras/{camera_id}/scene.yaml"): Rule(READ),
