@@ -40,6 +40,15 @@ def version() -> None:
     console.print(f"smartscene {VERSION}")
 
 
+@db_app.command("rebuild-report-facts")
+def db_rebuild_facts() -> None:
+    """Rebuild the report cache (per-case facts) from the timeline."""
+    from dispatch.reports.store import rebuild_cli
+
+    cases = rebuild_cli(_settings().resolved_database_url())
+    console.print(f"report facts rebuilt for {cases} cases")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Create or migrate the database to the latest schema."""

@@ -17,7 +17,10 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at ``url`` to ``revision``."""
+    """Migrate the database at ``url`` to ``revision``.
+
+    The report cache (per-case facts) is built by ``smartscene db rebuild-report-facts``, not
+    here: reports read the timeline until a rebuild is recorded."""
     command.upgrade(alembic_config(url), revision)
 
 

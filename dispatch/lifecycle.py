@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.actors import Actor
+from dispatch.reports.store import note_timeline_entry
 from dispatch.states import CaseAction, CaseState, transition
 from models import Case, CaseEvent
 
@@ -77,6 +78,7 @@ def append_event(
         details=details or {},
     )
     session.add(entry)
+    note_timeline_entry(session, case.id)  # the report's case_facts row follows the timeline
     return entry
 
 

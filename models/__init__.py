@@ -5,6 +5,7 @@ from models.base import Base
 from models.cameras import Camera, Scene
 from models.cases import Case, CaseEvent, Dispatch, Evidence, SceneEventRecord
 from models.categories import Category
+from models.reports import CaseFact, CaseFactsBuild
 from models.staff import Staff, Team
 from models.users import ApiKey, AuditEntry, User
 
@@ -16,6 +17,8 @@ __all__ = [
     "Camera",
     "Case",
     "CaseEvent",
+    "CaseFact",
+    "CaseFactsBuild",
     "Category",
     "Dispatch",
     "Evidence",

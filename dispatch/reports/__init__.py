@@ -56,9 +56,20 @@ Indicators (``config.default_config``; formulas and denominators are data)
 Every filed case is in exactly one outcome bucket: closed, voided, parked, awaiting_closure,
 open_overdue or open (unfiled cases: ``unfiled``).
 
-Paths: ``engine="python"`` (pure, reference), ``engine="sql"`` (PostgreSQL: GROUPING SETS and
-percentile_cont; SQLite: window functions); all three give the same numbers (durations to the
-millisecond).
+Paths (``build_report(engine=...)``), all giving the same numbers (durations to the
+millisecond): ``"python"`` (pure, reference); ``"timeline"`` (per-case facts derived in SQL from
+the timeline; PostgreSQL: GROUPING SETS and percentile_cont; SQLite: window functions);
+``"facts"`` (the ``case_facts`` table, aggregated with numpy: ``store``, ``columns``,
+``records``, ``vector``); ``"sql"`` (default) = ``"facts"`` once the table has been rebuilt by
+the current definition (``store.facts_ready``), else ``"timeline"``.
+
+The facts table is derived, never a source of truth: ``dispatch.lifecycle.append_event`` keeps
+each case's row current in the same transaction (``store.note_timeline_entry``), and
+``store.rebuild_case_facts`` (``python -m dispatch.reports.store``) derives it all again. A
+stored row describes the case's whole timeline; for an ``as_of`` earlier than a case's last
+entry the report recomputes that case from the timeline as of ``as_of`` (only those cases), so
+every ``as_of`` gives the timeline's numbers. Category targets and staff teams are read at
+report time (they are configuration, not history).
 """
 
 from dispatch.reports.compare import (

@@ -137,7 +137,10 @@ class Report(BaseModel):
     end: datetime
     as_of: datetime
     timezone: str
-    engine: str = Field(description="python, postgresql or sqlite.")
+    engine: str = Field(
+        description="python, postgresql or sqlite (timeline in SQL), or postgresql+facts / "
+        "sqlite+facts (the case_facts table)."
+    )
     overall: GroupStats
     breakdowns: dict[str, list[GroupStats]]
     histograms: dict[str, list[HistogramBin]]
@@ -147,7 +150,7 @@ class Report(BaseModel):
 def clock_stats(agg: ClockAgg) -> ClockStats:
     """Public form of a clock aggregate."""
     share = None if agg.with_target == 0 else agg.within / agg.with_target
-    return ClockStats(
+    return ClockStats.model_construct(  # typed values from our own aggregates: no validation
         n=agg.n,
         mean_s=agg.mean_s,
         p50_s=agg.p50_s,
@@ -189,15 +192,18 @@ def composite_score(values: dict[str, float | None], config: ReportConfig) -> fl
     return round(got * config.max_score / weights, 6)
 
 
+_MEASURE_KEYS = [(m, m.value) for m in Measure]
+
+
 def finalize(agg: GroupAgg, config: ReportConfig) -> GroupStats:
     """Indicators and the composite score of a raw group."""
     clocks: dict[str, ClockStats] = {
         c: clock_stats(agg.clocks[c]) for c in CLOCKS if c in agg.clocks
     }
     values = indicators_of(agg.counts, clocks, config)
-    return GroupStats(
+    return GroupStats.model_construct(  # thousands of groups per report: skip re-validation
         keys=agg.keys,
-        counts={m.value: agg.counts[m] for m in Measure},
+        counts={key: agg.counts[m] for m, key in _MEASURE_KEYS},
         outcomes=agg.outcomes,
         clocks=clocks,
         indicators=values,

@@ -1,12 +1,21 @@
-"""Build a report from the database: in SQL (default) or in Python from the loaded timelines.
+"""Build a report from the database: from the facts table, in SQL over the timeline, or in
+Python from the loaded timelines.
 
 Cohort: the cases whose report (``cases.reported_at``, the time of their ``report`` entry) falls
 in ``[start, end)``. Outcomes are judged from the timeline entries at or before ``as_of``
 (default ``end``), so the same inputs always give the same numbers.
+
+Engines: ``"facts"`` reads ``case_facts`` (``dispatch.reports.store``) and aggregates with numpy
+(``vector``); cases whose timeline moved after ``as_of`` are recomputed from the timeline as of
+``as_of``, so every ``as_of`` gives the timeline's numbers. ``"timeline"`` derives the facts in
+SQL from the timeline (PostgreSQL: GROUPING SETS and percentile_cont; SQLite: window functions).
+``"sql"`` (default) is ``"facts"`` when the table has been built by the current definition
+(``store.facts_ready``), else ``"timeline"``. ``"python"`` is the pure reference.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -16,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.reports.aggregate import aggregate, histograms
+from dispatch.reports.columns import UnreadableFacts, fetch_columns
 from dispatch.reports.config import ReportConfig, default_config
 from dispatch.reports.facts import CaseInfo, ClockTargets, TimelineEvent
 from dispatch.reports.model import (
@@ -26,12 +36,21 @@ from dispatch.reports.model import (
     HistogramBin,
     Report,
 )
-from dispatch.reports.periods import Granularity
+from dispatch.reports.periods import Granularity, period_bounds
 from dispatch.reports.pure import assemble, check_window, facts_in_range, unique_breakdowns
 from dispatch.reports.sql import aggregate_postgres, aggregate_sqlite, facts_table, histograms_sql
+from dispatch.reports.store import facts_ready
+from dispatch.reports.vector import aggregate_columns, histogram_columns
 from models import Case, CaseEvent, Category, Staff
 
-Engine = Literal["sql", "python"]
+Engine = Literal["sql", "facts", "timeline", "python"]
+log = logging.getLogger(__name__)
+
+
+class FactsNotBuilt(RuntimeError):
+    """``engine="facts"`` was asked for before ``rebuild_case_facts`` ran."""
+
+
 Progress = Callable[[str], None]
 
 
@@ -94,7 +113,7 @@ Window = tuple[datetime, datetime, datetime]
 Aggs = tuple[dict[Breakdown, list[GroupAgg]], dict[str, list[HistogramBin]], str]
 
 
-def _sql_aggs(
+def _timeline_aggs(
     session: Session, breakdowns: list[Breakdown], window: Window, config: ReportConfig,
     progress: Progress,
 ) -> Aggs:  # fmt: skip
@@ -116,6 +135,44 @@ def _sql_aggs(
     return aggs, hist, dialect
 
 
+def _facts_aggs(
+    session: Session, breakdowns: list[Breakdown], window: Window, config: ReportConfig,
+    progress: Progress,
+) -> Aggs:  # fmt: skip
+    start, end, _ = window
+    session.flush()  # pending timeline entries refresh their cases' facts
+    conn = session.connection()
+    if not facts_ready(conn):
+        raise FactsNotBuilt("case_facts has not been built: run dispatch.reports.store rebuild")
+    progress("facts")
+    periods = {
+        g.value: period_bounds(start, end, g, config.timezone) for g in _granularities(breakdowns)
+    }
+    dims = [d.value for b in breakdowns for d in b if d.value not in periods]
+    wanted = ["staff" if d == Dimension.TEAM.value else d for d in dims]
+    cols = fetch_columns(conn, window=window, dims=wanted, periods=periods)
+    categories = {c.code: _targets(c) for c in session.scalars(select(Category))}
+    teams: dict[str, str | None] = {}
+    if Dimension.TEAM.value in dims:
+        teams = {sid: team for sid, team in session.execute(select(Staff.id, Staff.team_id))}
+    progress("breakdowns")
+    aggs = aggregate_columns(cols, breakdowns, targets=categories, teams=teams)
+    progress("distributions")
+    return aggs, histogram_columns(cols, config.histogram_edges_s), f"{conn.dialect.name}+facts"
+
+
+def _sql_aggs(
+    session: Session, breakdowns: list[Breakdown], window: Window, config: ReportConfig,
+    progress: Progress,
+) -> Aggs:  # fmt: skip
+    if facts_ready(session.connection()):
+        try:
+            return _facts_aggs(session, breakdowns, window, config, progress)
+        except UnreadableFacts:
+            log.warning("case_facts keys are ambiguous for this range; reading the timeline")
+    return _timeline_aggs(session, breakdowns, window, config, progress)
+
+
 def _python_aggs(
     session: Session, breakdowns: list[Breakdown], window: Window, config: ReportConfig,
     progress: Progress,
@@ -128,6 +185,14 @@ def _python_aggs(
     aggs = {b: aggregate(facts, b, tz=config.timezone, teams=teams) for b in breakdowns}
     progress("distributions")
     return aggs, histograms(facts, config.histogram_edges_s), "python"
+
+
+_ENGINES = {
+    "sql": _sql_aggs,
+    "facts": _facts_aggs,
+    "timeline": _timeline_aggs,
+    "python": _python_aggs,
+}
 
 
 def build_report(
@@ -143,12 +208,13 @@ def build_report(
 ) -> Report:
     """The report of cases reported in ``[start, end)``, judged as of ``as_of`` (default end).
 
-    ``engine="sql"`` aggregates in the database; ``"python"`` loads the timelines and runs the
-    pure reference. ``progress`` is called with each step's name (facts, breakdowns, ...).
+    ``engine``: ``"sql"`` (facts table when built, else the timeline in SQL), ``"facts"``,
+    ``"timeline"`` or ``"python"`` (module docstring). ``progress`` is called with each step's
+    name (facts, breakdowns, ...).
     """
     cfg = config or default_config()
     window = check_window(start, end, as_of)
-    run = _sql_aggs if engine == "sql" else _python_aggs
+    run = _ENGINES[engine]
     aggs, hist, used = run(session, unique_breakdowns(breakdowns), window, cfg, progress)
     progress("indicators")
     return assemble(window, aggs, hist, cfg, used)

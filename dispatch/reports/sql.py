@@ -30,7 +30,8 @@ _HAS_TARGET: dict[Clock, bool] = {
 }
 
 
-def _typed(sql: str, params: dict[str, Any]) -> TextClause:
+def typed_text(sql: str, params: dict[str, Any]) -> TextClause:
+    """``text(sql)`` with its datetime parameters bound as UTC timestamps (SQLite keeps text)."""
     clause = text(sql)
     stamps = [
         bindparam(k, type_=UTCDateTime()) for k, v in params.items() if isinstance(v, datetime)
@@ -63,7 +64,7 @@ def facts_table(
         # the aggregates and percentile sorts should stay in memory.
         conn.execute(text("SET LOCAL jit = off"))
         conn.execute(text("SET LOCAL work_mem = '256MB'"))
-    conn.execute(_typed(sql, params), params)
+    conn.execute(typed_text(sql, params), params)
     try:
         yield name
     finally:

@@ -186,7 +186,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless, through Playwright (no browser download)."""
     _need(CHROMIUM.exists(), f"{CHROMIUM} missing: apt-get install -y chromium")

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import create_engine, delete
+from sqlalchemy import create_engine, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -33,7 +33,8 @@ from dispatch.reports import (
     period_over_period,
 )
 from dispatch.reports.pure import report_from_timelines
-from models import Base, Case, CaseEvent, Category, User
+from dispatch.reports.store import rebuild_case_facts
+from models import Base, Case, CaseEvent, CaseFact, Category, Staff, User
 from models.engine import make_engine, make_session_factory
 from tests.unit.reports import expected as x
 from tests.unit.reports.checks import check_breakdowns, check_overall
@@ -258,3 +259,72 @@ def test_sqlite_sql_path_equals_the_pure_path_on_random_timelines(
     pure_cases = [(replace(info, district=None), events) for info, events in cases]
     pure = report_from_timelines(pure_cases, start=start, end=end, as_of=as_of)
     assert sql.model_dump(exclude={"engine"}) == pure.model_dump(exclude={"engine"})
+
+
+# --- the case_facts table (dispatch.reports.store) ---------------------------------------------
+
+
+_FACT_COLUMNS = list(CaseFact.__table__.columns)
+
+
+def test_facts_kept_by_the_lifecycle_equal_the_rebuild_and_the_hand_values(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as s:
+        seed_categories(s)
+        write_scenario(s, through_lifecycle=True)
+        s.commit()
+        incremental = [tuple(r) for r in s.execute(select(*_FACT_COLUMNS).order_by("case_id"))]
+        assert len(incremental) == 30
+        rebuild_case_facts(s)
+        rebuilt = [tuple(r) for r in s.execute(select(*_FACT_COLUMNS).order_by("case_id"))]
+        assert rebuilt == incremental  # on PostgreSQL this includes the binary records
+        s.commit()
+        report = build_report(s, start=START, end=END)  # "sql": the facts table once built
+    engine.dispose()
+    assert report.engine.endswith("+facts")
+    check_overall(report)
+    check_breakdowns(report)
+
+
+def test_facts_timeline_and_python_agree_for_any_as_of(sessions: sessionmaker[Session]) -> None:
+    breakdowns = [(Dimension(d),) for d in ("week", "month", "unit", "team", "grid")]
+    breakdowns.append((Dimension.DISTRICT, Dimension.STAFF))
+    with sessions() as s:
+        rebuild_case_facts(s)
+        s.commit()
+        for as_of in (END, END + timedelta(minutes=15), END + DAY):  # c16 moves in between
+            runs = {
+                e: build_report(
+                    s, start=START, end=END, as_of=as_of, breakdowns=breakdowns, engine=e
+                ).model_dump(exclude={"engine"})
+                for e in ("facts", "timeline", "python")
+            }
+            assert runs["facts"] == runs["timeline"] == runs["python"], as_of
+
+
+@pytest.mark.postgres
+def test_postgres_names_keys_missing_from_the_reference_tables(
+    sessions: sessionmaker[Session], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("hashed keys are read on PostgreSQL only")
+    from dispatch.reports import records
+
+    with sessions() as s:
+        s.execute(delete(Staff).where(Staff.id == "s3"))  # s3's cases keep "s3" as their staff
+        s.execute(update(Case).where(Case.id == 3).values(camera_id=None))
+        rebuild_case_facts(s)
+        s.commit()
+        by = [(Dimension.STAFF,), (Dimension.CAMERA,)]
+        facts = build_report(s, start=START, end=END, breakdowns=by, engine="facts")
+        timeline = build_report(s, start=START, end=END, breakdowns=by, engine="timeline")
+        assert facts.model_dump(exclude={"engine"}) == timeline.model_dump(exclude={"engine"})
+        assert "s3" in {r.keys["staff"] for r in facts.breakdowns["staff"]}
+
+        def clash(*_: object) -> dict[int, str | None]:
+            raise records.AmbiguousKeys("two values share a hash")
+
+        monkeypatch.setattr(records, "_find_values", clash)
+        fallback = build_report(s, start=START, end=END, breakdowns=by)
+    assert fallback.engine == "postgresql"  # read from the timeline instead
+    assert fallback.model_dump(exclude={"engine"}) == timeline.model_dump(exclude={"engine"})

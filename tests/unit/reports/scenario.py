@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from dispatch.actors import Actor
+from dispatch.lifecycle import append_event
 from dispatch.reports.facts import CaseInfo, ClockTargets, TimelineEvent
 from dispatch.states import CaseAction, CaseState, transition
 from models import Area, Camera, Case, CaseEvent, Staff, Team
@@ -185,8 +187,12 @@ def pure_inputs() -> list[tuple[CaseInfo, list[TimelineEvent]]]:
     return [(info(s, i), timeline(s)) for i, s in enumerate(SPECS, start=1)]
 
 
-def write_scenario(session: Session) -> None:
-    """Insert areas, teams, staff, cameras, cases and their timelines (categories seeded)."""
+def write_scenario(session: Session, *, through_lifecycle: bool = False) -> None:
+    """Insert areas, teams, staff, cameras, cases and their timelines (categories seeded).
+
+    ``through_lifecycle`` appends each entry with ``dispatch.lifecycle.append_event`` (which
+    keeps ``case_facts`` current) and sets the handling due time after the second entry, as the
+    SLA service does after filing; otherwise rows are inserted directly (no facts)."""
     for id_, kind, parent, x0, x1 in [
         ("D1", "district", None, 0, 2),
         ("D2", "district", None, 2, 3),
@@ -206,8 +212,43 @@ def write_scenario(session: Session) -> None:
                      for c in ("cam1", "cam2")])  # fmt: skip
     session.flush()
     for n, spec in enumerate(SPECS, start=1):
-        _write_case(session, n, spec)
+        if through_lifecycle:
+            write_through_lifecycle(session, info(spec, n), timeline(spec), due_after=1)
+        else:
+            _write_case(session, n, spec)
     session.flush()
+
+
+def write_through_lifecycle(
+    session: Session,
+    fixed: CaseInfo,
+    entries: list[TimelineEvent],
+    *,
+    due_after: int,
+    flush_after: frozenset[int] = frozenset(),
+) -> Case:
+    """A case written the way the service writes it: the row, then each timeline entry through
+    ``append_event``; the handling due time is set right after entry ``due_after`` (0-based),
+    the session flushed after the entries in ``flush_after``."""
+    case = Case(
+        id=fixed.case_id, code=f"C{fixed.case_id:03d}", state="reported",
+        category_code=fixed.category, source=fixed.source, district_id=fixed.district,
+        grid_id=fixed.grid, camera_id=fixed.camera, first_seen_at=fixed.first_seen_at,
+        last_seen_at=fixed.first_seen_at, reported_at=fixed.reported_at,
+        handling_due_at=None, updated_at=fixed.reported_at,
+    )  # fmt: skip
+    session.add(case)
+    for k, e in enumerate(entries):
+        case.state = e.to_state
+        actor = Actor("user", e.actor_id, "test")
+        append_event(session, case=case, action=e.action, before=e.from_state, actor=actor, at=e.at)
+        if k == due_after:
+            case.handling_due_at = fixed.handling_due_at
+        if k in flush_after:
+            session.flush()
+    if due_after >= len(entries):
+        case.handling_due_at = fixed.handling_due_at
+    return case
 
 
 def _write_case(session: Session, case_id: int, spec: Spec) -> None:
