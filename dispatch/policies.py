@@ -18,29 +18,17 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.clock import ensure_utc
+from gis.datums import haversine_m
 
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 CaseKey = int | str
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres between two WGS84 points given in degrees."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
-    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 def haversine_matrix_m(lonlat_a: npt.ArrayLike, lonlat_b: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Pairwise distances (len(a) x len(b)) in metres between (N, 2) lon/lat arrays."""
-    a = np.radians(np.asarray(lonlat_a, dtype=np.float64).reshape(-1, 2))
-    b = np.radians(np.asarray(lonlat_b, dtype=np.float64).reshape(-1, 2))
-    lat_a, lat_b = a[:, 1:2], b[None, :, 1]
-    dphi = lat_b - lat_a
-    dlmb = b[None, :, 0] - a[:, 0:1]
-    h = np.sin(dphi / 2) ** 2 + np.cos(lat_a) * np.cos(lat_b) * np.sin(dlmb / 2) ** 2
-    out: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
-    return out
+    a = np.asarray(lonlat_a, dtype=np.float64).reshape(-1, 2)
+    b = np.asarray(lonlat_b, dtype=np.float64).reshape(-1, 2)
+    out = haversine_m(a[:, None, 0], a[:, None, 1], b[None, :, 0], b[None, :, 1])
+    return np.asarray(out, dtype=np.float64).reshape(len(a), len(b))
 
 
 def valid_lonlat(lon: float, lat: float) -> bool:

@@ -10,7 +10,6 @@ import pytest
 from pydantic import ValidationError
 
 from dispatch.policies import (
-    EARTH_RADIUS_M,
     ArrivalReason,
     DedupEvent,
     DedupRule,
@@ -21,10 +20,10 @@ from dispatch.policies import (
     VerificationPolicy,
     check_arrival,
     find_duplicate,
-    haversine_m,
     haversine_matrix_m,
     verify_by_camera,
 )
+from gis.datums import EARTH_RADIUS_M, haversine_m
 
 CASE = (114.0579, 22.5431)  # Shenzhen, Futian
 M_PER_DEG_LAT = 2 * math.pi * EARTH_RADIUS_M / 360
