@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,9 +25,9 @@ from gis.calibration import (
     CameraCalibration,
 )
 from gis.datums import Datum, to_wgs84
-from gis.io import AreaImport, GisImportError, InvalidPolicy, load_areas, load_calibration_points
-from gis.road_loaders import RoadImportError
-from gis.roads import RoadNetwork
+
+if TYPE_CHECKING:
+    from gis.io import AreaImport, InvalidPolicy
 
 gis_app = typer.Typer(help="GIS tools: area files, road networks, camera calibration, lookup.")
 console = Console()
@@ -61,6 +61,8 @@ def _spinner(text: str) -> Iterator[None]:
 
 
 def _load_with_progress(path: Path, **kwargs: object) -> AreaImport:
+    from gis.io import load_areas
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(f"validating {path.name}", total=None)
@@ -92,6 +94,8 @@ def import_areas(
     if on_invalid not in ("repair", "reject"):
         raise typer.BadParameter("--on-invalid must be repair or reject")
     policy: InvalidPolicy = "repair" if on_invalid == "repair" else "reject"
+    from gis.io import GisImportError
+
     try:
         result = _load_with_progress(
             path,
@@ -165,6 +169,9 @@ def import_roads(
     out: Annotated[Path | None, typer.Option(help="Write a compact .npz cache here.")] = None,
 ) -> None:
     """Load a road network, print its size, optionally save a cache."""
+    from gis.road_loaders import RoadImportError
+    from gis.roads import RoadNetwork
+
     try:
         with _spinner(f"loading {path.name}"):
             network = RoadNetwork.from_file(path)
@@ -200,6 +207,8 @@ def calibrate(
     ),
 ) -> None:
     """Fit a camera homography from pixel/map point pairs and write it as JSON."""
+    from gis.io import GisImportError, load_calibration_points
+
     try:
         pixels, world = load_calibration_points(points)
         cal = CameraCalibration.fit(
@@ -235,6 +244,8 @@ def locate(
     code_field: Annotated[str | None, typer.Option(help="Area code column.")] = None,
 ) -> None:
     """Which area of the file contains the point (point datum defaults to WGS84)?"""
+    from gis.io import GisImportError
+
     try:
         result = _load_with_progress(
             areas,
