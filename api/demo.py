@@ -24,14 +24,12 @@ from api.auth import create_user
 from api.cameras_runtime import CameraManager
 from api.container import Container, build_container
 from api.seed_data import DEMO_CAMERA_ID, DEMO_ORIGIN, demo_camera, seed_categories, seed_demo_city
-from core.bus import SCENE_EVENTS
 from core.logging import configure_logging
 from core.settings import Settings
 from gis.calibration import CameraCalibration
 from gis.datums import LocalProjection
 from models import Camera, Case, Scene, User
 from scenes.config import SceneConfig, Zone
-from scenes.events import SceneEvent
 from scenes.packs import muck_truck_pack
 
 logger = logging.getLogger(__name__)
@@ -143,10 +141,6 @@ def prepare(container: Container, video: Path) -> dict[str, str]:
         session.commit()
     container.locator.reload()
     return creds
-
-
-def _publish(container: Container, event: SceneEvent) -> None:
-    container.bus.publish(SCENE_EVENTS, event.model_dump(mode="json"))
 
 
 def count_cases(container: Container) -> int:

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from dispatch import offers
 from dispatch.actors import Actor
 from dispatch.calendar import SlaCalendar
 from dispatch.lifecycle import append_event, apply_action
@@ -263,9 +262,3 @@ def _camera_online_since(session: Session, case: Case) -> bool:
         and case.handled_at
         and camera.last_frame_at >= case.handled_at
     )
-
-
-def reoffer(session: Session, case_ids: list[int], **kwargs: object) -> None:
-    """Offer escalated cases to the next candidate (after their offers were cancelled)."""
-    for case_id in case_ids:
-        offers.offer_next(session, case_id=case_id, **kwargs)  # type: ignore[arg-type]
