@@ -128,6 +128,15 @@ def facts_ready(conn: Connection) -> bool:
     return bool(cases == facts)
 
 
+def ensure_case_facts(session: Session, *, clock: Clock | None = None) -> int | None:
+    """Rebuild ``case_facts`` unless it is already trusted (``facts_ready``); returns the number
+    of cases rebuilt, or None when nothing had to be done. Run after every migration so reports
+    use the cache without a manual step (instant on a new database)."""
+    if facts_ready(session.connection()):
+        return None
+    return rebuild_case_facts(session, clock=clock)
+
+
 def rebuild_cli(database_url: str | None = None) -> int:
     """Rebuild ``case_facts`` in the configured (or given) database and commit."""
     engine = make_engine(database_url or Settings().resolved_database_url())

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -33,7 +34,7 @@ from dispatch.reports import (
     period_over_period,
 )
 from dispatch.reports.pure import report_from_timelines
-from dispatch.reports.store import rebuild_case_facts
+from dispatch.reports.store import ensure_case_facts, rebuild_case_facts
 from models import Base, Case, CaseEvent, CaseFact, Category, Staff, User
 from models.engine import make_engine, make_session_factory
 from tests.unit.reports import expected as x
@@ -56,10 +57,15 @@ def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
-def test_sql_report_matches_the_hand_values(sessions: sessionmaker[Session], db_url: str) -> None:
+@pytest.mark.parametrize("path", ["timeline", "facts"])
+def test_sql_report_matches_the_hand_values(
+    sessions: sessionmaker[Session], db_url: str, path: Literal["timeline", "facts"]
+) -> None:
     with sessions() as s:
-        report = build_report(s, start=START, end=END)
-    assert report.engine == ("sqlite" if db_url.startswith("sqlite") else "postgresql")
+        ensure_case_facts(s)
+        report = build_report(s, start=START, end=END, engine=path)
+    dialect = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    assert report.engine == dialect + ("+facts" if path == "facts" else "")
     check_overall(report)
     check_breakdowns(report)
 

@@ -10,13 +10,19 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, delete, select, text
+from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.seed_data import seed_categories
 from dispatch.reports.pure import report_from_timelines
 from dispatch.reports.service import FactsNotBuilt, build_report
-from dispatch.reports.store import FACTS_VERSION, facts_ready, main, rebuild_case_facts
+from dispatch.reports.store import (
+    FACTS_VERSION,
+    ensure_case_facts,
+    facts_ready,
+    main,
+    rebuild_case_facts,
+)
 from models import Base, Case, CaseEvent, CaseFact, CaseFactsBuild
 from tests.unit.reports.scenario import write_through_lifecycle
 from tests.unit.reports.strategies import BASE, batches
@@ -122,6 +128,23 @@ def test_engines_pick_the_facts_table_only_when_built_by_this_version(
         assert facts_ready(s.connection())
         assert build_report(s, **window).engine == "sqlite+facts"
         assert build_report(s, **window, engine="timeline").engine == "sqlite"
+        s.rollback()
+
+
+def test_ensure_rebuilds_only_when_the_cache_is_not_trusted(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as s:
+        _clear(s)
+        assert ensure_case_facts(s) == 0  # a new database: built at once, empty
+        assert facts_ready(s.connection())
+        assert ensure_case_facts(s) is None  # already current: nothing to do
+        builds = s.scalar(select(func.count()).select_from(CaseFactsBuild))
+        assert builds == 1
+        s.add(CaseFactsBuild(version=FACTS_VERSION - 1, built_at=BASE, cases=0))
+        s.flush()
+        assert ensure_case_facts(s) == 0  # an older derivation recorded last: rebuilt
+        assert facts_ready(s.connection())
         s.rollback()
 
 
