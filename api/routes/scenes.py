@@ -18,6 +18,7 @@ from api.routes.common import Admin, IdPath, Reader, get_or_404
 from api.schemas_resources import ScenePublic
 from models import Camera, Scene
 from scenes.config import SceneConfig, dump_scene_yaml, load_scene_yaml
+from scenes.pack_attach import CityPackParams, MuckTruckPackParams, attach_pack
 
 router = APIRouter(prefix="/cameras", tags=["scenes"])
 MAX_YAML_BYTES = 1_000_000
@@ -79,6 +80,53 @@ def put_scene(
 ) -> ScenePublic:
     """Replace the camera's scene; the supervisor reloads its rules."""
     return _store(container, session, camera_id, body)
+
+
+def _attach(
+    container: Container,
+    session: Session,
+    camera_id: str,
+    params: MuckTruckPackParams | CityPackParams,
+) -> ScenePublic:
+    cam = get_or_404(session, Camera, camera_id, "camera")
+    current = session.scalars(
+        select(Scene).where(Scene.camera_id == camera_id).order_by(Scene.version.desc())
+    ).first()
+    scene = None if current is None else SceneConfig.model_validate(current.config)
+    try:
+        config = attach_pack(scene, camera_id, params, calibrated=bool(cam.calibration))
+    except ValidationError as exc:
+        details = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        raise ApiError(422, "invalid_scene", "the pack does not fit this scene", details) from exc
+    except ValueError as exc:
+        raise ApiError(422, "invalid_scene", str(exc)) from exc
+    return _store(container, session, camera_id, config)
+
+
+@router.put("/{camera_id}/scene/packs/muck-truck", response_model=ScenePublic)
+def attach_muck_truck_pack(
+    camera_id: IdPath,
+    body: MuckTruckPackParams,
+    container: ContainerDep,
+    session: SessionDep,
+    _: Admin,
+) -> ScenePublic:
+    """Attach (or re-attach) the muck-truck pack: restricted zone/hours, uncovered load,
+    spillage, suspected dumping and, on a calibrated camera, speeding. Creates the scene when
+    the camera has none; the supervisor reloads its rules."""
+    return _attach(container, session, camera_id, body)
+
+
+@router.put("/{camera_id}/scene/packs/city", response_model=ScenePublic)
+def attach_city_pack(
+    camera_id: IdPath,
+    body: CityPackParams,
+    container: ContainerDep,
+    session: SessionDep,
+    _: Admin,
+) -> ScenePublic:
+    """Attach (or re-attach) the city pack: illegal parking, exposed garbage, crowding."""
+    return _attach(container, session, camera_id, body)
 
 
 @router.get(

@@ -95,6 +95,79 @@ def test_scene_json_and_yaml_round_trip(surface: Surface) -> None:
     )
 
 
+ROAD = [[0.1, 0.5], [0.9, 0.5], [0.9, 0.95], [0.1, 0.95]]
+LOT = [[0.6, 0.6], [0.9, 0.6], [0.9, 0.9], [0.6, 0.9]]
+
+
+def _rule_ids(r: Any) -> list[str]:
+    return [rule["id"] for rule in r.json()["config"]["rules"]]
+
+
+def test_attach_muck_truck_pack_creates_then_updates_the_scene(surface: Surface) -> None:
+    c, admin = surface.client, surface.as_("admin")
+    c.post("/cameras", json=CAMERA, headers=admin)
+    body = {
+        "zones": [{"id": "road", "polygon": ROAD}, {"id": "lot", "polygon": LOT}],
+        "restricted_zone_id": "road", "road_zone_id": "road", "no_dump_zone_id": "lot",
+        "restricted_windows": [{"days": [1, 2, 3, 4, 5], "start": "07:00", "end": "22:00"}],
+        "dump_dwell_s": 60,
+    }  # fmt: skip
+    r = c.put("/cameras/cam-9/scene/packs/muck-truck", json=body, headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == 1
+    assert _rule_ids(r) == ["mt-restricted", "mt-uncovered", "mt-spill", "mt-dump-stop",
+                            "mt-dump-debris", "mt-dumping"]  # fmt: skip
+    rules = {rule["id"]: rule for rule in r.json()["config"]["rules"]}
+    assert rules["mt-restricted"]["category_code"] == "MT_RESTRICTED"
+    assert rules["mt-restricted"]["active_windows"][0]["start"] == "07:00:00"
+    assert rules["mt-dump-stop"]["dwell_s"] == 60
+    # The city pack goes beside it; re-attaching muck-truck replaces only its own rules.
+    city = {"no_parking_zone_id": "lot", "parking_dwell_s": 120}
+    assert c.put("/cameras/cam-9/scene/packs/city", json=city, headers=admin).status_code == 200
+    r = c.put("/cameras/cam-9/scene/packs/muck-truck", json={"restricted_zone_id": "lot"},
+              headers=admin)  # fmt: skip
+    assert r.status_code == 200 and r.json()["version"] == 3
+    assert sorted(_rule_ids(r)) == ["city-parking", "mt-restricted", "mt-spill", "mt-uncovered"]
+    assert "mt-speeding" not in _rule_ids(r)  # the camera is not calibrated
+
+
+def test_attach_pack_on_a_calibrated_camera_adds_speeding(surface: Surface) -> None:
+    c, admin = surface.client, surface.as_("admin")
+    c.post("/cameras", json=CAMERA, headers=admin)
+    assert c.put("/cameras/cam-9/calibration", json={"pairs": _pairs(1.0)},
+                 headers=admin).status_code == 200  # fmt: skip
+    body = {"zones": [{"id": "road", "polygon": ROAD}], "restricted_zone_id": "road",
+            "speed_limit_kmh": 30}  # fmt: skip
+    r = c.put("/cameras/cam-9/scene/packs/muck-truck", json=body, headers=admin)
+    assert r.status_code == 200, r.text
+    speeding = [x for x in r.json()["config"]["rules"] if x["id"] == "mt-speeding"]
+    assert speeding and speeding[0]["max_speed_kmh"] == 30
+
+
+@pytest.mark.parametrize(
+    ("pack", "body", "code"),
+    [
+        ("muck-truck", {"restricted_zone_id": "nowhere"}, "invalid_scene"),
+        ("muck-truck", {"restricted_zone_id": "road", "extra": 1}, "invalid_request"),
+        ("muck-truck", {"restricted_zone_id": "road", "prefix": "bad prefix"}, "invalid_request"),
+        ("city", {"zones": [{"id": "lot", "polygon": LOT}], "crowd_zone_id": "lot"},
+         "invalid_scene"),  # crowding has no national code: the caller must name one
+    ],
+)  # fmt: skip
+def test_attach_pack_refuses_bad_input_and_keeps_the_scene(
+    surface: Surface, pack: str, body: dict[str, Any], code: str
+) -> None:
+    c, admin = surface.client, surface.as_("admin")
+    c.post("/cameras", json=CAMERA, headers=admin)
+    c.put("/cameras/cam-9/scene", json=SCENE, headers=admin)
+    r = c.put(f"/cameras/cam-9/scene/packs/{pack}", json=body, headers=admin)
+    assert (r.status_code, r.json()["code"]) == (422, code), r.text
+    kept = c.get("/cameras/cam-9/scene", headers=admin).json()
+    assert kept["version"] == 1 and kept["config"]["rules"] == []
+    missing = c.put("/cameras/nope/scene/packs/city", json={}, headers=admin)
+    assert missing.status_code == 404
+
+
 @pytest.mark.parametrize(
     ("content", "ctype", "status", "code"),
     [

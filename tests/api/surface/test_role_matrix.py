@@ -64,6 +64,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PUT", "/cameras/{camera_id}/scene"): Rule(ADMIN),
     ("GET", "/cameras/{camera_id}/scene.yaml"): Rule(READ),
     ("PUT", "/cameras/{camera_id}/scene.yaml"): Rule(ADMIN),
+    ("PUT", "/cameras/{camera_id}/scene/packs/muck-truck"): Rule(ADMIN),
+    ("PUT", "/cameras/{camera_id}/scene/packs/city"): Rule(ADMIN),
     ("GET", "/categories"): Rule(READ | FIELD | {"integrator", "integrator_key"}),
     ("GET", "/categories/{code}"): Rule(READ | FIELD | {"integrator", "integrator_key"}),
     ("PATCH", "/categories/{code}"): Rule(ADMIN),
