@@ -10,11 +10,13 @@ from dispatch.metrics import summarize
 from dispatch.reports.config import CLOCKS, Clock, Measure
 from dispatch.reports.facts import OUTCOMES, CaseFacts
 from dispatch.reports.model import (
+    GRID_PREFIXES,
     Breakdown,
     ClockAgg,
     Dimension,
     GroupAgg,
     HistogramBin,
+    grid_prefix,
 )
 from dispatch.reports.periods import Granularity, period_label
 
@@ -22,9 +24,13 @@ _PERIODS = {Dimension.DAY, Dimension.WEEK, Dimension.MONTH}
 
 
 def dimension_value(
-    facts: CaseFacts, dim: Dimension, tz: str, teams: Mapping[str, str | None]
+    facts: CaseFacts,
+    dim: Dimension,
+    tz: str,
+    teams: Mapping[str, str | None],
+    grid_codes: Mapping[str, str] | None = None,
 ) -> str | None:
-    """The value of one dimension for a case."""
+    """The value of one dimension for a case (``grid_codes``: grid area id -> its code)."""
     info = facts.info
     if dim in _PERIODS:
         return period_label(info.reported_at, Granularity(dim.value), tz)
@@ -32,6 +38,9 @@ def dimension_value(
         return facts.staff
     if dim is Dimension.TEAM:
         return None if facts.staff is None else teams.get(facts.staff)
+    if dim in GRID_PREFIXES:
+        code = None if info.grid is None else (grid_codes or {}).get(info.grid)
+        return grid_prefix(code, GRID_PREFIXES[dim])
     value: str | None = getattr(info, dim.value)
     return value
 
@@ -80,12 +89,13 @@ def aggregate(
     *,
     tz: str,
     teams: Mapping[str, str | None] | None = None,
+    grid_codes: Mapping[str, str] | None = None,
 ) -> list[GroupAgg]:
     """One ``GroupAgg`` per distinct key of ``breakdown`` (empty breakdown = overall)."""
     team_of = teams or {}
     groups: dict[tuple[str | None, ...], list[CaseFacts]] = defaultdict(list)
     for item in facts:
-        key = tuple(dimension_value(item, d, tz, team_of) for d in breakdown)
+        key = tuple(dimension_value(item, d, tz, team_of, grid_codes) for d in breakdown)
         groups[key].append(item)
     if not breakdown and not groups:
         groups[()] = []

@@ -20,6 +20,8 @@ class Dimension(StrEnum):
     CATEGORY = "category"
     DISTRICT = "district"
     GRID = "grid"
+    STREET = "street"
+    COMMUNITY = "community"
     UNIT = "unit"
     TEAM = "team"
     STAFF = "staff"
@@ -31,10 +33,23 @@ class Dimension(StrEnum):
 
 
 Breakdown = tuple[Dimension, ...]
+GRID_PREFIXES: dict[Dimension, int] = {Dimension.STREET: 9, Dimension.COMMUNITY: 12}
+"""Dimensions read off the case's grid cell code (``areas.code`` of its grid): 6 county + 3
+street (街道) + 3 community (社区) + 3 cell digits; the value is the code's prefix."""
+
+
+def grid_prefix(code: str | None, digits: int) -> str | None:
+    """The first ``digits`` of a 15-digit grid code; None for a missing or non-standard code."""
+    if code is None or len(code) != 15 or not (code.isascii() and code.isdigit()):
+        return None
+    return code[:digits]
+
+
 DEFAULT_BREAKDOWNS: tuple[Breakdown, ...] = (
     (Dimension.CATEGORY,),
     (Dimension.DISTRICT,),
     (Dimension.GRID,),
+    (Dimension.STREET,),
     (Dimension.TEAM,),
     (Dimension.STAFF,),
     (Dimension.SOURCE,),

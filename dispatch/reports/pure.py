@@ -96,12 +96,15 @@ def report_from_timelines(
     teams: Mapping[str, str | None] | None = None,
     breakdowns: Sequence[Breakdown] = DEFAULT_BREAKDOWNS,
     config: ReportConfig | None = None,
+    grid_codes: Mapping[str, str] | None = None,
 ) -> Report:
-    """The report of the given cases' timelines, computed in Python."""
+    """The report of the given cases' timelines, computed in Python (``grid_codes``: grid area
+    id -> grid code, for the street and community breakdowns)."""
     cfg = config or default_config()
     window = check_window(start, end, as_of)
     facts = facts_in_range(cases, *window)
     aggs = {
-        b: aggregate(facts, b, tz=cfg.timezone, teams=teams) for b in unique_breakdowns(breakdowns)
+        b: aggregate(facts, b, tz=cfg.timezone, teams=teams, grid_codes=grid_codes)
+        for b in unique_breakdowns(breakdowns)
     }
     return assemble(window, aggs, histograms(facts, cfg.histogram_edges_s), cfg, "python")

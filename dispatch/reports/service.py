@@ -30,6 +30,7 @@ from dispatch.reports.config import ReportConfig, default_config
 from dispatch.reports.facts import CaseInfo, ClockTargets, TimelineEvent
 from dispatch.reports.model import (
     DEFAULT_BREAKDOWNS,
+    GRID_PREFIXES,
     Breakdown,
     Dimension,
     GroupAgg,
@@ -41,7 +42,7 @@ from dispatch.reports.pure import assemble, check_window, facts_in_range, unique
 from dispatch.reports.sql import aggregate_postgres, aggregate_sqlite, facts_table, histograms_sql
 from dispatch.reports.store import facts_ready
 from dispatch.reports.vector import aggregate_columns, histogram_columns
-from models import Case, CaseEvent, Category, Staff
+from models import Area, Case, CaseEvent, Category, Staff
 
 Engine = Literal["sql", "facts", "timeline", "python"]
 log = logging.getLogger(__name__)
@@ -103,6 +104,12 @@ def _info(case: Case, category: Category) -> CaseInfo:
     )
 
 
+def grid_codes(session: Session) -> dict[str, str]:
+    """Grid area id -> grid code (the street and community breakdowns read the code)."""
+    rows = session.execute(select(Area.id, Area.code).where(Area.kind == "grid"))
+    return {area_id: code for area_id, code in rows}
+
+
 def _granularities(breakdowns: Sequence[Breakdown]) -> list[Granularity]:
     used = {d for b in breakdowns for d in b}
     periods = (Dimension.DAY, Dimension.WEEK, Dimension.MONTH)
@@ -149,14 +156,17 @@ def _facts_aggs(
         g.value: period_bounds(start, end, g, config.timezone) for g in _granularities(breakdowns)
     }
     dims = [d.value for b in breakdowns for d in b if d.value not in periods]
-    wanted = ["staff" if d == Dimension.TEAM.value else d for d in dims]
+    read_as = {Dimension.TEAM.value: "staff", **{d.value: "grid" for d in GRID_PREFIXES}}
+    wanted = [read_as.get(d, d) for d in dims]
     cols = fetch_columns(conn, window=window, dims=wanted, periods=periods)
     categories = {c.code: _targets(c) for c in session.scalars(select(Category))}
     teams: dict[str, str | None] = {}
     if Dimension.TEAM.value in dims:
         teams = {sid: team for sid, team in session.execute(select(Staff.id, Staff.team_id))}
     progress("breakdowns")
-    aggs = aggregate_columns(cols, breakdowns, targets=categories, teams=teams)
+    aggs = aggregate_columns(
+        cols, breakdowns, targets=categories, teams=teams, grid_codes=grid_codes(session)
+    )
     progress("distributions")
     return aggs, histogram_columns(cols, config.histogram_edges_s), f"{conn.dialect.name}+facts"
 
@@ -182,7 +192,11 @@ def _python_aggs(
     cases, teams = load_timelines(session, start=start, end=end)
     facts = facts_in_range(cases, start, end, as_of)
     progress("breakdowns")
-    aggs = {b: aggregate(facts, b, tz=config.timezone, teams=teams) for b in breakdowns}
+    codes = grid_codes(session)
+    aggs = {
+        b: aggregate(facts, b, tz=config.timezone, teams=teams, grid_codes=codes)
+        for b in breakdowns
+    }
     progress("distributions")
     return aggs, histograms(facts, config.histogram_edges_s), "python"
 

@@ -97,7 +97,7 @@ SELECT c.id AS case_id, c.category_code AS category, c.source AS source,
   c.reported_at AS reported_at, c.handling_due_at AS due_at,
   COALESCE(m.final_packed % 16, {STATE_CODES["reported"]}) AS final,
   m.filed_at AS filed_at, m.handled_at AS handled_at,
-  substr(m.arrive_key, 11) AS staff, s.team_id AS team,
+  substr(m.arrive_key, 11) AS staff, s.team_id AS team, ga.code AS grid_code,
   COALESCE(m.n_dispatch, 0) AS n_dispatch, COALESCE(m.n_reoffer, 0) AS n_reoffer,
   COALESCE(m.n_return, 0) AS n_return, COALESCE(m.n_rework, 0) AS n_rework,
   COALESCE(m.n_extend, 0) AS n_extend, COALESCE(m.n_self, 0) AS n_self,
@@ -118,6 +118,7 @@ FROM cases c
 JOIN categories cat ON cat.code = c.category_code
 LEFT JOIN ({marks_sql(dialect)}) m ON m.case_id = c.id
 LEFT JOIN staff s ON s.id = substr(m.arrive_key, 11)
+LEFT JOIN areas ga ON ga.id = c.grid_id AND ga.kind = 'grid'
 WHERE c.reported_at >= :start AND c.reported_at < :end"""
 
 
@@ -196,7 +197,8 @@ def facts_sql(dialect: Dialect, periods: dict[str, list[tuple[str, str]]]) -> st
     )
     period_cols = "".join(f",\n  {period_case(b)} AS {name}" for name, b in periods.items())
     return f"""
-SELECT x.category, x.source, x.district, x.grid, x.unit, x.camera, x.staff, x.team,
+SELECT x.category, x.source, x.district, x.grid, {_grid_prefix(dialect, 9)} AS street,
+  {_grid_prefix(dialect, 12)} AS community, x.unit, x.camera, x.staff, x.team,
   x.discover_s, x.arrive_s, x.resolve_s, x.handling_s,
   {_ok("discover")} AS discover_ok, {_ok("arrive")} AS arrive_ok,
   {_ok("resolve")} AS resolve_ok,
@@ -207,6 +209,15 @@ SELECT x.category, x.source, x.district, x.grid, x.unit, x.camera, x.staff, x.te
   x.n_dispatch - x.n_reoffer - x.n_return AS correct_dispatches,
   {measures}{period_cols}
 FROM ({case_sql(dialect)}{_fence(dialect)}) x"""
+
+
+def _grid_prefix(dialect: Dialect, digits: int) -> str:
+    """SQL twin of ``model.grid_prefix`` on the grid area's code."""
+    if dialect == "postgresql":
+        digits_only = "x.grid_code ~ '^[0-9]{15}$'"
+    else:
+        digits_only = "length(x.grid_code) = 15 AND x.grid_code NOT GLOB '*[^0-9]*'"
+    return f"CASE WHEN {digits_only} THEN substr(x.grid_code, 1, {digits}) END"
 
 
 def _fence(dialect: Dialect) -> str:

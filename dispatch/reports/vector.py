@@ -30,7 +30,15 @@ from dispatch.reports.columns import (
 )
 from dispatch.reports.config import CLOCKS, Clock, Measure
 from dispatch.reports.facts import OUTCOMES, ClockTargets
-from dispatch.reports.model import Breakdown, ClockAgg, Dimension, GroupAgg, HistogramBin
+from dispatch.reports.model import (
+    GRID_PREFIXES,
+    Breakdown,
+    ClockAgg,
+    Dimension,
+    GroupAgg,
+    HistogramBin,
+    grid_prefix,
+)
 from dispatch.reports.store_sql import (
     BIT_DISPATCHED,
     BIT_DUE_PASSED,
@@ -309,6 +317,15 @@ def quantile(
     return out
 
 
+def _prefix_key(grid: KeyColumn, digits: int, grid_codes: Mapping[str, str]) -> KeyColumn:
+    """Street or community codes from the grid column (only its labels are looked at)."""
+    codes = (None if label is None else grid_codes.get(label) for label in grid.labels)
+    prefixed = factorize(grid_prefix(code, digits) for code in codes)
+    if not len(grid.codes):
+        return KeyColumn(grid.codes, prefixed.labels)
+    return KeyColumn(prefixed.codes[grid.codes], prefixed.labels)
+
+
 # --- assembly ----------------------------------------------------------------------------------
 
 
@@ -318,12 +335,17 @@ def aggregate_columns(
     *,
     targets: Mapping[str, ClockTargets | None],
     teams: Mapping[str, str | None],
+    grid_codes: Mapping[str, str] | None = None,
 ) -> dict[Breakdown, list[GroupAgg]]:
-    """One ``GroupAgg`` per non-empty group of every breakdown (``()`` = overall)."""
+    """One ``GroupAgg`` per non-empty group of every breakdown (``()`` = overall);
+    ``grid_codes`` (grid area id -> code) feeds the street and community breakdowns."""
     n = len(cols)
     keys = dict(cols.keys)
     if any(Dimension.TEAM in b for b in breakdowns):
         keys[Dimension.TEAM.value] = _team_key(cols, teams)
+    for dim, digits in GRID_PREFIXES.items():
+        if any(dim in b for b in breakdowns):
+            keys[dim.value] = _prefix_key(keys[Dimension.GRID.value], digits, grid_codes or {})
     derived = derive(cols, targets)
     sigs = _signatures(derived, n)
     clocks = _clock_data(cols)

@@ -38,7 +38,7 @@ from dispatch.reports.store import ensure_case_facts, rebuild_case_facts
 from models import Base, Case, CaseEvent, CaseFact, Category, Staff, User
 from models.engine import make_engine, make_session_factory
 from tests.unit.reports import expected as x
-from tests.unit.reports.checks import check_breakdowns, check_overall
+from tests.unit.reports.checks import WITH_COMMUNITY, check_breakdowns, check_overall
 from tests.unit.reports.scenario import END, START, write_scenario
 from tests.unit.reports.strategies import BASE, batches
 
@@ -63,7 +63,8 @@ def test_sql_report_matches_the_hand_values(
 ) -> None:
     with sessions() as s:
         ensure_case_facts(s)
-        report = build_report(s, start=START, end=END, engine=path)
+        report = build_report(s, start=START, end=END, engine=path, breakdowns=WITH_COMMUNITY)
+    assert "community" in report.breakdowns and "street" in report.breakdowns
     dialect = "sqlite" if db_url.startswith("sqlite") else "postgresql"
     assert report.engine == dialect + ("+facts" if path == "facts" else "")
     check_overall(report)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dispatch.reports.model import Report
+from dispatch.reports.model import DEFAULT_BREAKDOWNS, Breakdown, Dimension, GroupAgg, Report
 from tests.unit.reports import expected as x
+from tests.unit.reports import scenario
 
 
 def _counts(report: Report, breakdown: str, key: str | None) -> dict[str, int]:
@@ -26,6 +27,14 @@ def check_overall(report: Report) -> None:
         assert overall.indicators[key] == pytest.approx(float(value), rel=1e-12), key
     assert overall.composite == pytest.approx(x.COMPOSITE, abs=1e-6)
     assert [b.count for b in report.histograms["arrive"]] == x.ARRIVE_HISTOGRAM
+
+
+WITH_COMMUNITY: tuple[Breakdown, ...] = (*DEFAULT_BREAKDOWNS, (Dimension.COMMUNITY,))
+"""The default breakdowns plus community, so the hand-value tests check that level too."""
+
+
+def _row(report: Report, dim: str, key: str) -> GroupAgg:
+    return next(r for r in report.breakdowns[dim] if r.keys[dim] == key)
 
 
 def check_breakdowns(report: Report) -> None:
@@ -50,6 +59,18 @@ def check_breakdowns(report: Report) -> None:
     ):
         got_counts = {r.keys[name]: r.counts["cases"] for r in report.breakdowns[name]}
         assert got_counts == expected, name
+    # Street and community come from the grid codes: D1's grids share street 440304001.
+    for level, of in (("street", {"440304001": "D1", "440304002": "D2"}),
+                      ("community", {"440304001001": "G1", "440304001002": "G2",
+                                     "440304002001": "G3"})):  # fmt: skip
+        if level == "community" and level not in report.breakdowns:
+            continue  # not a default breakdown; the tests that ask for it get it checked
+        rows = {r.keys[level]: r.counts for r in report.breakdowns[level]}
+        assert set(rows) == set(of), level
+        for code, parent in of.items():
+            dim = "district" if level == "street" else "grid"
+            key = parent if dim == "district" else str(getattr(scenario, parent))
+            assert rows[code] == _row(report, dim, key).counts, (level, code)
     s1 = next(r for r in report.breakdowns["staff"] if r.keys["staff"] == "s1")
     assert (s1.clocks["arrive"].p50_s, s1.clocks["arrive"].p90_s) == x.STAFF_S1_ARRIVE
     precision = {

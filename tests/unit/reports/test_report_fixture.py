@@ -8,8 +8,8 @@ from dispatch.reports.config import Measure
 from dispatch.reports.facts import CaseFacts, case_facts
 from dispatch.reports.pure import report_from_timelines
 from tests.unit.reports import expected as x
-from tests.unit.reports.checks import check_breakdowns, check_overall
-from tests.unit.reports.scenario import END, SPECS, START, TEAMS, pure_inputs
+from tests.unit.reports.checks import WITH_COMMUNITY, check_breakdowns, check_overall
+from tests.unit.reports.scenario import END, GRID_CODES, SPECS, START, TEAMS, pure_inputs
 
 _EVENT_COUNTS = (Measure.DISPATCHES, Measure.RETURNS, Measure.MERGED_REPORTS)
 
@@ -37,7 +37,15 @@ def test_case_facts_match_the_hand_table(name: str) -> None:
 
 
 def test_pure_report_matches_the_hand_totals() -> None:
-    report = report_from_timelines(pure_inputs(), start=START, end=END, teams=TEAMS)
+    report = report_from_timelines(
+        pure_inputs(),
+        start=START,
+        end=END,
+        teams=TEAMS,
+        breakdowns=WITH_COMMUNITY,
+        grid_codes=GRID_CODES,
+    )
+    assert "community" in report.breakdowns
     check_overall(report)
     check_breakdowns(report)
 
