@@ -12,6 +12,7 @@ import cv2
 
 from api.container import Container
 from core.bus import CAMERA_CHANGES, CAMERA_HEALTH, SCENE_EVENTS, ConsumerLoop, Envelope
+from detectors.attributes import TrackAttributeVote
 from detectors.detections import Detections
 from detectors.ports import Detector, Image, Tracker
 from gis.calibration import CameraCalibration
@@ -183,7 +184,7 @@ class CameraManager:
             publish=self._publish,
             clock=c.clock,
             gate=self.gate_factory() if self.gate_factory else None,
-            attributes=self.attributes,
+            attributes=None if self.attributes is None else TrackAttributeVote(self.attributes),
             evidence=EvidenceStore(c.settings.resolved_evidence_dir()),
         )
         # Offline until the first frame arrives: a stream that never opens shows as such.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -208,3 +208,83 @@ class LoadClassifier:
             attrs[i]["load"] = LOAD_VALUES[int(margin > 0)]
             attrs[i]["load_margin"] = f"{abs(float(margin)):.3f}"
         return detections.with_attributes(attrs)
+
+
+Classify = Callable[[Image, Detections], Detections]
+
+
+@dataclass
+class _Evidence:
+    log_odds: float = 0.0
+    frames: int = 0
+    last_seen: int = 0
+
+
+class TrackAttributeVote:
+    """Decides a binary attribute per *track*, not per frame, from a per-frame classifier.
+
+    The classifier's signed margin is a log-odds, so the margins of one track's frames add up
+    (naive-Bayes evidence; each frame clipped to ``clip`` so one confident mistake cannot
+    decide). The attribute is set only once the total reaches ``min_evidence`` over at least
+    ``min_frames`` frames; before that the
+    detection carries no ``key`` at all (unknown), so a rule waiting for ``load=uncovered``
+    does not fire on a distant, blurry first look. Untracked detections keep the per-frame
+    answer. One instance per camera: it remembers that camera's tracks (forgotten after
+    ``forget_after`` calls without them).
+    """
+
+    def __init__(
+        self,
+        classify: Classify,
+        *,
+        key: str = "load",
+        values: tuple[str, str] = ("covered", "uncovered"),
+        min_evidence: float = 3.0,
+        min_frames: int = 2,
+        clip: float = 4.0,
+        forget_after: int = 300,
+    ) -> None:
+        self._classify = classify
+        self._key, self._values = key, values
+        self._margin_key = f"{key}_margin"
+        self._min_evidence, self._min_frames = min_evidence, min_frames
+        self._clip, self._forget_after = clip, forget_after
+        self._tracks: dict[int, _Evidence] = {}
+        self._calls = 0
+
+    def __call__(self, frame: Image, detections: Detections) -> Detections:
+        """Classify, then replace each tracked object's attribute by its track's decision."""
+        self._calls += 1
+        judged = self._classify(frame, detections)
+        attrs = [dict(a) for a in judged.attributes]
+        for i, track_id in enumerate(judged.tracker_id.tolist()):
+            if track_id < 0 or self._key not in attrs[i]:
+                continue
+            attrs[i] = self._decide(int(track_id), attrs[i])
+        self._forget()
+        return judged.with_attributes(attrs)
+
+    def evidence(self, track_id: int) -> float:
+        """The track's accumulated log-odds for ``values[1]`` (0 for an unknown track)."""
+        state = self._tracks.get(track_id)
+        return 0.0 if state is None else state.log_odds
+
+    def _decide(self, track_id: int, attrs: dict[str, str]) -> dict[str, str]:
+        state = self._tracks.setdefault(track_id, _Evidence())
+        sign = 1.0 if attrs[self._key] == self._values[1] else -1.0
+        margin = min(float(attrs.get(self._margin_key, "0")), self._clip)
+        state.log_odds += sign * margin
+        state.frames += 1
+        state.last_seen = self._calls
+        out = {k: v for k, v in attrs.items() if k not in (self._key, self._margin_key)}
+        if state.frames >= self._min_frames and abs(state.log_odds) >= self._min_evidence:
+            out[self._key] = self._values[int(state.log_odds > 0)]
+            out[self._margin_key] = f"{abs(state.log_odds):.3f}"
+        return out
+
+    def _forget(self) -> None:
+        stale = [
+            k for k, s in self._tracks.items() if self._calls - s.last_seen > self._forget_after
+        ]
+        for track_id in stale:
+            del self._tracks[track_id]
