@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
-from shapely.geometry import Polygon, box
 from sqlalchemy import func, select
 
 from api import db
@@ -46,40 +44,37 @@ class DemoRun:
     cases: int
 
 
-def _road_corners_m() -> list[tuple[float, float]]:
-    """The demo road on the ground (metres east, north of the camera; the road runs north)."""
+def _road_calibration_points_m() -> list[tuple[float, float]]:
+    """The demo road's corners plus two points across it at 30 m (metres east, north of the
+    camera; the road runs north), for the calibration fit."""
+    from detectors.synth.ground import road_rect
     from detectors.synth.video import DEMO_LAYOUT, demo_camera
 
-    near = demo_camera(*VIDEO_SIZE).near_depth_m
-    left = DEMO_LAYOUT.center_x_m - DEMO_LAYOUT.half_width_m
-    right = DEMO_LAYOUT.center_x_m + DEMO_LAYOUT.half_width_m
-    return [(left, near), (right, near), (right, FAR_M), (left, FAR_M), (left, 30.0), (right, 30.0)]
-
-
-def _project_px(points_m: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    from detectors.synth.video import demo_camera
-
-    cam = demo_camera(*VIDEO_SIZE)
-    pixels = cam.project(np.array([[x, 0.0, z] for x, z in points_m]))
-    return [(float(u), float(v)) for u, v in pixels]
+    road = road_rect(demo_camera(*VIDEO_SIZE), DEMO_LAYOUT, FAR_M)
+    return [*road.corners_m, (road.x1_m, 30.0), (road.x2_m, 30.0)]
 
 
 def demo_calibration() -> CameraCalibration:
     """The demo camera's pixel -> ground mapping from road points of the synthetic camera
     (exact: the generated street is a plane)."""
-    corners = _road_corners_m()
+    from detectors.synth.ground import project_ground
+    from detectors.synth.video import demo_camera
+
+    points = _road_calibration_points_m()
     proj = LocalProjection.around(*DEMO_ORIGIN)
     x0, y0 = (float(v) for v in proj.to_metres(*DEMO_ORIGIN))
-    lons, lats = proj.to_lonlat([x0 + x for x, _ in corners], [y0 + z for _, z in corners])
+    lons, lats = proj.to_lonlat([x0 + x for x, _ in points], [y0 + z for _, z in points])
     world = list(zip(lons.tolist(), lats.tolist(), strict=True))
-    return CameraCalibration.fit(_project_px(corners), world)
+    return CameraCalibration.fit(project_ground(demo_camera(*VIDEO_SIZE), points), world)
 
 
 def demo_road_zone() -> list[tuple[float, float]]:
     """The road polygon in relative image coordinates, clipped to the frame."""
-    w, h = VIDEO_SIZE
-    road = Polygon(_project_px(_road_corners_m()[:4])).intersection(box(0, 0, w - 1, h - 1))
-    return [(round(x / w, 4), round(y / h, 4)) for x, y in list(road.exterior.coords)[:-1]]
+    from detectors.synth.ground import image_polygon_rel, road_rect
+    from detectors.synth.video import DEMO_LAYOUT, demo_camera
+
+    cam = demo_camera(*VIDEO_SIZE)
+    return image_polygon_rel(cam, road_rect(cam, DEMO_LAYOUT, FAR_M))
 
 
 def demo_scene() -> SceneConfig:

@@ -36,6 +36,9 @@ CATEGORY_NAMES: dict[str, str] = {
 """Seed category codes used by the packs (zh names for display)."""
 
 TRUCK, CAR, DEBRIS, PERSON = "truck", "car", "debris", "person"
+_CONFIRM_S = 0.8
+"""Seconds over two or more frames that confirm a moving truck when fewer than ``min_frames``
+were seen (1 fps cameras); at 5 fps three frames (0.4 s) confirm first."""
 
 
 def full_frame_zone(zone_id: str = "frame", name: str = "whole image") -> Zone:
@@ -70,6 +73,7 @@ def muck_truck_pack(
             zone_id=restricted_zone_id,
             active_windows=list(restricted_windows),
             min_frames=3,
+            min_seconds=_CONFIRM_S,
         ),
         AttributeRuleConfig(
             id=f"{prefix}-uncovered",
@@ -79,6 +83,7 @@ def muck_truck_pack(
             attributes={"load": "uncovered"},
             zone_id=road_zone_id,
             min_frames=3,
+            min_seconds=_CONFIRM_S,
         ),
         SpillageRuleConfig(
             id=f"{prefix}-spill",

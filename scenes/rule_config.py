@@ -53,6 +53,14 @@ class _ObjectRule(_RuleBase):
     min_frames: int = Field(
         default=3, ge=1, description="Frames the condition must be seen before firing."
     )
+    min_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=3600,
+        description="Also fire once the condition has held this long over at least two frames, "
+        "even if fewer than min_frames were seen: a camera sampled at 1 fps sees a fast truck "
+        "on only two or three frames. Null: frames only.",
+    )
     exit_grace_s: float = Field(
         default=3.0,
         ge=0,
@@ -115,6 +123,14 @@ class SpeedRuleConfig(_ObjectRule):
     )
     min_span_s: float = Field(default=0.9, gt=0, description="Shortest span giving a valid speed.")
     min_frames: int = Field(default=2, ge=1, description="Frames over the limit before firing.")
+    anchor_uncertainty_px: float = Field(
+        default=2.0,
+        ge=0,
+        le=50,
+        description="Box jitter allowed at each end of the measured span, in pixels; its ground "
+        "length (large far from the camera) is taken off the distance, so jitter cannot make a "
+        "vehicle speed.",
+    )
 
     @model_validator(mode="after")
     def _span_within_window(self) -> SpeedRuleConfig:

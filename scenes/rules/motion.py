@@ -130,7 +130,9 @@ class SpeedRule(TrackRule):
     """Ground speed over a sliding window above ``max_speed_kmh`` for ``min_frames``.
 
     Speed is the ground displacement between the oldest and newest sample inside ``window_s``
-    divided by their time span (robust to anchor jitter), measured on the WGS84 ellipsoid.
+    divided by their time span (robust to anchor jitter), measured on the WGS84 ellipsoid. The
+    ground length of ``anchor_uncertainty_px`` at each end is taken off the displacement first:
+    far from the camera one pixel is metres of road, and box jitter must not make speed.
     """
 
     def __init__(self, config: SpeedRuleConfig, ctx: BuildContext) -> None:
@@ -144,7 +146,7 @@ class SpeedRule(TrackRule):
         self._ground: GroundMapper = ctx.ground
         self._speed_config = config
         self._geod = Geod(ellps="WGS84")
-        self._history: dict[int, deque[tuple[float, float, float]]] = {}
+        self._history: dict[int, deque[tuple[float, float, float, float]]] = {}
         self._speed_kmh: dict[int, float] = {}
 
     def _before(self, views: list[ObjectView], frame: FrameContext) -> None:
@@ -159,18 +161,30 @@ class SpeedRule(TrackRule):
     def _sample(self, view: ObjectView, t: float) -> None:
         try:
             lon, lat = self._ground.to_ground(view.anchor_px)
+            slack_m = self._ground_slack_m(view.anchor_px, lon, lat)
         except (ValueError, ArithmeticError):
             return
         history = self._history.setdefault(view.track_id, deque())
         if history and history[-1][0] >= t:
             history.clear()  # rule time did not advance (clock went back): start afresh
-        history.append((t, lon, lat))
+        history.append((t, lon, lat, slack_m))
         while t - history[0][0] > self._speed_config.window_s:
             history.popleft()
         span_s = t - history[0][0]
         if span_s >= self._speed_config.min_span_s:
             _, _, dist_m = self._geod.inv(history[0][1], history[0][2], lon, lat)
-            self._speed_kmh[view.track_id] = float(dist_m) / span_s * _MPS_TO_KMH
+            moved_m = max(0.0, float(dist_m) - history[0][3] - slack_m)
+            self._speed_kmh[view.track_id] = moved_m / span_s * _MPS_TO_KMH
+
+    def _ground_slack_m(self, px: tuple[float, float], lon: float, lat: float) -> float:
+        """Ground length of ``anchor_uncertainty_px`` straight up the image from ``px``: the
+        direction in which a pixel covers the most road (towards the horizon)."""
+        jitter_px = self._speed_config.anchor_uncertainty_px
+        if jitter_px <= 0:
+            return 0.0
+        lon2, lat2 = self._ground.to_ground((px[0], px[1] - jitter_px))
+        _, _, slack_m = self._geod.inv(lon, lat, lon2, lat2)
+        return float(slack_m)
 
     def _condition(self, view: ObjectView, t: float) -> bool:
         speed_kmh = self._speed_kmh.get(view.track_id)

@@ -123,7 +123,10 @@ class TrackRule:
         """Adjust an episode after it was extended or opened."""
 
     def _ready(self, episode: Episode, t: float) -> bool:
-        return episode.frames >= self._config.min_frames
+        if episode.frames >= self._config.min_frames:
+            return True
+        held_s = self._config.min_seconds
+        return held_s is not None and episode.frames >= 2 and t - episode.start_t >= held_s
 
     def _hit_attributes(self, episode: Episode, frame: FrameContext) -> dict[str, str]:
         return {}

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from scenes.rules.base import ObjectView, Point
-from scenes.rules.geometry import distance
+from scenes.rules.base import Box, ObjectView, Point
+from scenes.rules.geometry import box_iou, boxes_overlap, distance
 
 
 @dataclass
@@ -69,7 +69,7 @@ class Episodes:
             for ep in self._by_track.values()
             if ep.track_id not in present
             and ep.class_name == view.class_name
-            and distance(ep.last.anchor_rel, view.anchor_rel) <= self._radius
+            and _same_object(ep.last.anchor_rel, ep.last.box_xyxy_px, view, self._radius)
         ]
         if not candidates:
             return None
@@ -97,14 +97,17 @@ class _Fired:
     seen_t: float
     anchor_rel: Point
     class_name: str
+    box_px: Box
 
 
 class FireGate:
     """Allows one event per track per ``cooldown_s``.
 
     A track id never seen before that appears within ``switch_window_s`` of a fired track
-    vanishing, within ``switch_radius_rel`` of where it was last seen and with the same class, is
-    an id switch: the new id inherits the fired track's cooldown.
+    vanishing, within ``switch_radius_rel`` of where it was last seen, overlapping its last box
+    and with the same class, is an id switch: the new id inherits the fired track's cooldown.
+    (The box overlap keeps the test scale-aware: near the horizon, where everything converges,
+    another vehicle appearing a few pixels from a vanished one is not taken for it.)
     """
 
     def __init__(self, cooldown_s: float, switch_radius_rel: float, switch_window_s: float) -> None:
@@ -122,12 +125,15 @@ class FireGate:
             if view.track_id not in self._last_seen:
                 donor = self._switch_donor(view, t, present)
                 if donor is not None:
-                    inherited = _Fired(donor.fired_t, t, view.anchor_rel, view.class_name)
+                    inherited = _Fired(
+                        donor.fired_t, t, view.anchor_rel, view.class_name, view.box_xyxy_px
+                    )
                     self._fired[view.track_id] = inherited
             self._last_seen[view.track_id] = t
             record = self._fired.get(view.track_id)
             if record is not None:
                 record.seen_t, record.anchor_rel = t, view.anchor_rel
+                record.box_px = view.box_xyxy_px
         for track_id in [k for k, ts in self._last_seen.items() if t - ts > self._window_s]:
             del self._last_seen[track_id]
 
@@ -145,14 +151,16 @@ class FireGate:
                 and record.class_name == view.class_name
                 and t - record.seen_t <= self._window_s
                 and t - record.fired_t < self._cooldown_s
-                and distance(record.anchor_rel, view.anchor_rel) <= self._radius
+                and _same_object(record.anchor_rel, record.box_px, view, self._radius)
             ):
                 return record
         return None
 
     def record(self, view: ObjectView, t: float) -> None:
         """Remember that ``view``'s track fired at ``t``."""
-        self._fired[view.track_id] = _Fired(t, t, view.anchor_rel, view.class_name)
+        self._fired[view.track_id] = _Fired(
+            t, t, view.anchor_rel, view.class_name, view.box_xyxy_px
+        )
         self._last_seen[view.track_id] = t
 
     def prune(self, t: float) -> None:
@@ -160,3 +168,14 @@ class FireGate:
         stale = [k for k, r in self._fired.items() if t - r.fired_t >= self._cooldown_s]
         for k in stale:
             del self._fired[k]
+
+
+_SWITCH_MIN_IOU = 0.3  # a fast mover's lost and new boxes still overlap this much
+
+
+def _same_object(anchor_rel: Point, box_px: Box, view: ObjectView, radius: float) -> bool:
+    if not boxes_overlap(box_px, view.box_xyxy_px):
+        return False
+    return (
+        distance(anchor_rel, view.anchor_rel) <= radius or box_iou(box_px, view.box_xyxy_px) >= 0.3
+    )

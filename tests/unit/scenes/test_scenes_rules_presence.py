@@ -6,8 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from scenes_fakes import T0, dets, meta, run, run_times, scene
+from scenes_fakes import CLASSES, FRAME_SIZE, IDS, T0, dets, meta, run, run_times, scene
 
+from detectors.detections import Detections
 from scenes.rules import BuildContext, build_rule
 
 IN, OUT, BORDER_OUT = 0.3, 0.7, 0.52
@@ -64,6 +65,31 @@ def fired_frames(hits_per_frame: list[list[Any]]) -> list[int]:
 )
 def test_zone_presence(frames: list[list[Any]], expected: list[int]) -> None:
     assert fired_frames(run(_rule(), frames)) == expected
+
+
+def _far_truck(tid: int, x: float, half: float = 0.008) -> Detections:
+    """A truck near the horizon: a box 16 px wide (1000 px frame), bottom-centre at (x, 0.3)."""
+    w, h = FRAME_SIZE
+    box = [(x - half) * w, (0.3 - 2 * half) * h, (x + half) * w, 0.3 * h]
+    return Detections.from_arrays([box], [0.9], [IDS["truck"]], CLASSES, [tid])
+
+
+@pytest.mark.parametrize(
+    ("new_x", "expected"),
+    [
+        pytest.param(0.305, [2], id="overlapping-box-same-truck-new-id"),
+        pytest.param(0.33, [2, 5], id="disjoint-box-within-radius-another-truck"),
+        pytest.param(0.40, [2, 5], id="far-away-another-truck"),
+    ],
+)
+def test_id_switch_needs_overlapping_boxes(new_x: float, expected: list[int]) -> None:
+    """Near the horizon a truck appearing a few pixels from one that just vanished (within
+    id_switch_radius_rel) is another truck unless their boxes overlap; found by the golden
+    scenes, where an oncoming truck lost its events to a receding one vanishing there."""
+    rule = _rule(zone_id="all")
+    frames = [_far_truck(1, 0.30)] * 3 + [_far_truck(7, new_x)] * 3
+    hits = [rule.step(meta(i, float(i)), d) for i, d in enumerate(frames)]
+    assert fired_frames(hits) == expected
 
 
 def test_zone_presence_fires_again_after_cooldown() -> None:
@@ -157,3 +183,23 @@ def test_reset_forgets_episode_but_keeps_cooldown() -> None:
     rule.reset()
     hits = [rule.step(meta(10 + i, 10 + i), dets([truck(IN)])) for i in range(4)]
     assert fired_frames(hits) == []
+
+
+@pytest.mark.parametrize(
+    ("dt_s", "frames", "expected"),
+    [
+        pytest.param(1.0, [[truck(IN)]] * 2 + [[]], [1], id="1fps-two-frames-held-1s"),
+        pytest.param(1.0, [[truck(IN)], []], [], id="1fps-one-frame-never"),
+        pytest.param(0.2, [[truck(IN)]] * 2 + [[]] * 3, [], id="5fps-two-frames-0.2s-too-short"),
+        pytest.param(0.2, [[truck(IN)]] * 5, [2], id="5fps-min-frames-first"),
+        pytest.param(
+            1.0, [[truck(IN)], [truck(OUT)], [truck(IN)], [truck(OUT)]], [2], id="1fps-flicker-once"
+        ),
+        pytest.param(1.0, [[truck(IN)]] + [[]] * 3 + [[truck(IN)]], [], id="1fps-gap-past-grace"),
+    ],
+)
+def test_min_seconds_confirms_on_slow_cameras(
+    dt_s: float, frames: list[list[Any]], expected: list[int]
+) -> None:
+    rule = _rule(min_seconds=0.8)
+    assert fired_frames(run(rule, frames, dt_s)) == expected
