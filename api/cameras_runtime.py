@@ -112,9 +112,10 @@ class CameraManager:
         self.tracker_factory = tracker_factory
         self.source_options = source_options or SourceOptions
         self.supervisor = CameraSupervisor(pipeline_runner(self._build))
-        self._changes = ConsumerLoop(
-            container.bus, CAMERA_CHANGES, "camera-manager", self._on_change
-        )
+        self.shard = container.settings.resolved_camera_shard()
+        # Every shard must see every change, so each shard reads with its own consumer group.
+        group = "camera-manager" if self.shard is None else f"camera-manager-{self.shard}"
+        self._changes = ConsumerLoop(container.bus, CAMERA_CHANGES, group, self._on_change)
 
     def start(self) -> None:
         """Start every enabled camera that has a scene, then follow changes."""
@@ -135,8 +136,15 @@ class CameraManager:
         ok, buf = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 85])
         return (buf.tobytes(), frame) if ok else None
 
+    def owns(self, camera_id: str) -> bool:
+        """True when this manager's shard (``settings.camera_shard``) runs the camera."""
+        return self.shard is None or self.shard.owns(camera_id)
+
     def sync(self, camera_id: str) -> None:
-        """Apply the stored state of one camera (start, restart or stop it)."""
+        """Apply the stored state of one camera (start, restart or stop it); cameras of other
+        shards are ignored."""
+        if not self.owns(camera_id):
+            return
         camera = self._load(camera_id)
         if camera is None or not camera.enabled:
             if self.supervisor.is_running(camera_id):
@@ -149,7 +157,8 @@ class CameraManager:
 
     def _load_all(self) -> list[CameraConfig]:
         with self.container.sessions() as session:
-            ids = [c.id for c in session.query(Camera).filter(Camera.enabled.is_(True))]
+            enabled = session.query(Camera).filter(Camera.enabled.is_(True))
+            ids = [c.id for c in enabled if self.owns(c.id)]
         return [c for c in (self._load(i) for i in ids) if c is not None]
 
     def _load(self, camera_id: str) -> CameraConfig | None:

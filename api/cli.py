@@ -174,6 +174,45 @@ def serve(
 
 
 @app.command()
+def worker(
+    cameras: Annotated[bool, typer.Option(help="Run the camera pipelines (of --shard).")] = True,
+    intake: Annotated[
+        bool, typer.Option(help="Turn scene events into cases (workers share the stream).")
+    ] = False,
+    sweeps: Annotated[
+        bool, typer.Option(help="Offer time-outs and SLA sweeps (run in one process only).")
+    ] = False,
+    sensors: Annotated[
+        bool, typer.Option(help="The configured JT/T 808 server and MQTT subscriber.")
+    ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="Run only cameras of shard I/N (0 <= I < N); default: camera_shard."),
+    ] = None,
+) -> None:
+    """Run background parts without the HTTP server until SIGINT/SIGTERM (shares work via Redis)."""
+    from api.worker import WorkerConfigError, WorkerPlan, check_plan, run_until_signalled
+    from core.logging import configure_logging
+    from core.sharding import parse_shard
+
+    settings = _settings()
+    if shard is not None and not cameras:
+        raise typer.BadParameter("a shard only applies with --cameras", param_hint="--shard")
+    try:
+        chosen = parse_shard(shard) if shard is not None else settings.resolved_camera_shard()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--shard") from exc
+    plan = WorkerPlan(cameras, intake, sweeps, sensors, chosen if cameras else None)
+    try:
+        check_plan(plan, settings)
+    except WorkerConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    configure_logging(settings.log_level)
+    run_until_signalled(settings, plan)
+
+
+@app.command()
 def demo(
     exit_after: Annotated[bool, typer.Option(help="Exit when the video ends (CI).")] = False,
     port: Annotated[int | None, typer.Option(help="Listen port.")] = None,

@@ -102,17 +102,20 @@ def start_cameras(container: Container) -> CameraManager:
 
 
 def start_background(container: Container, hub: LiveHub | None = None) -> None:
-    """Start intake, sweeps, the live hub's bus reader and (if enabled) cameras; they stop in
-    ``container.close()``."""
-    intake = ConsumerLoop(
-        container.bus, SCENE_EVENTS, "dispatch", container.dispatch.handle_envelope
-    )
-    intake.start()
-    offers = PeriodicTask("offer-timeouts", 5.0, container.dispatch.expire_offers)
-    offers.start()
-    sla = PeriodicTask("sla-sweep", container.settings.sla_sweep_s, container.dispatch.sweep)
-    sla.start()
-    container.background.extend([intake, offers, sla])
+    """Start intake, sweeps, the live hub's bus reader, cameras and sensors, each as the settings
+    enable it; they stop in ``container.close()``."""
+    if container.settings.run_intake:
+        intake = ConsumerLoop(
+            container.bus, SCENE_EVENTS, "dispatch", container.dispatch.handle_envelope
+        )
+        intake.start()
+        container.background.append(intake)
+    if container.settings.run_sweeps:
+        offers = PeriodicTask("offer-timeouts", 5.0, container.dispatch.expire_offers)
+        offers.start()
+        sla = PeriodicTask("sla-sweep", container.settings.sla_sweep_s, container.dispatch.sweep)
+        sla.start()
+        container.background.extend([offers, sla])
     if hub is not None:
         hub.start()
         container.background.append(hub)

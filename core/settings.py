@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.sharding import Shard, parse_shard
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +55,17 @@ class Settings(BaseSettings):
     sla_sweep_s: float = Field(15.0, gt=0, description="Seconds between SLA breach sweeps.")
     log_level: str = Field("INFO", description="Root log level.")
     run_cameras: bool = Field(True, description="Run camera pipelines inside the API process.")
+    run_intake: bool = Field(
+        True, description="Consume scene events into cases in this process (off: workers do)."
+    )
+    run_sweeps: bool = Field(
+        True,
+        description="Run offer time-outs and SLA sweeps in this process (run them in one only).",
+    )
+    camera_shard: str | None = Field(
+        None,
+        description="Run only cameras of shard I/N (crc32 of the camera id mod N); unset = all.",
+    )
     jt808_host: str = Field("0.0.0.0", description="Address of the JT/T 808 terminal server.")
     jt808_port: int | None = Field(
         None, ge=0, le=65535, description="JT/T 808 terminal server port; unset = not started."
@@ -72,6 +85,15 @@ class Settings(BaseSettings):
     open311_jurisdiction_id: str | None = Field(
         None, description="Open311 jurisdiction id this server answers for (None = any)."
     )
+
+    @field_validator("camera_shard")
+    @classmethod
+    def _valid_shard(cls, value: str | None) -> str | None:
+        return None if value is None else str(parse_shard(value))
+
+    def resolved_camera_shard(self) -> Shard | None:
+        """The parsed camera shard, or None for every camera."""
+        return None if self.camera_shard is None else parse_shard(self.camera_shard)
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file under ``var_dir``."""
