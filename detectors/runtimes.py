@@ -14,6 +14,7 @@ import numpy as np
 import yaml
 
 from detectors.detections import Detections
+from detectors.duplicates import one_box_per_object
 from detectors.offline import prepare_offline_runtime
 from detectors.ports import Image
 from detectors.ultralytics_backend import WeightsError, check_class_names, validate_frames
@@ -48,13 +49,14 @@ class _ExportedDetector:
         raise NotImplementedError
 
     def detect(self, frames: Sequence[Image]) -> list[Detections]:
-        """Return one ``Detections`` per frame."""
+        """Return one ``Detections`` per frame (``one_box_per_object`` applied)."""
         out = []
         for frame in validate_frames(frames):
             blob, box = letterbox(frame, self.imgsz)
-            out.append(
-                decode(self._infer(blob), box, frame.shape[:2], self.class_names, self._thresholds)
+            raw = decode(
+                self._infer(blob), box, frame.shape[:2], self.class_names, self._thresholds
             )
+            out.append(one_box_per_object(raw))
         return out
 
 

@@ -67,7 +67,8 @@ class TrackRule:
         frame = FrameContext(meta, t, {v.track_id for v in views})
         self._episodes.expire(t)
         self._gate.prune(t)
-        self._gate.seen(views, t)
+        disproved = self._gate.seen(views, t)
+        self._episodes.disown(disproved, frame.present)
         self._before(views, frame)
         return [hit for v in self._candidates(views, t) if (hit := self._observe(v, frame))]
 

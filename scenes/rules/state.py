@@ -1,9 +1,16 @@
 """Hysteresis building blocks: per-track episodes (with exit grace and id-switch adoption) and a
-fire gate (one event per track per cooldown, including across tracker id switches)."""
+fire gate (one event per track per cooldown, including across tracker id switches).
+
+An id switch is a guess, made when a new id appears where a lost one vanished, and it is undone
+when the frame proves it wrong: the lost id is back beside its heir, or a later newcomer that
+fits the lost id's last box better stands beside it. Both happen when a truck drives in front
+of a parked one and the tracker loses the parked one behind it: the passing truck is not the
+parked one and must be judged on its own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,6 +33,8 @@ class Episode:
     fired: bool = False
     eligible: bool | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    donor: int | None = None
+    """The id this episode was adopted from (an id-switch guess)."""
 
     def restart(self, view: ObjectView, t: float, at: datetime) -> None:
         """Start over from this frame (e.g. a parked car moved)."""
@@ -75,9 +84,22 @@ class Episodes:
             return None
         best = min(candidates, key=lambda ep: distance(ep.last.anchor_rel, view.anchor_rel))
         del self._by_track[best.track_id]
-        best.track_id = view.track_id
+        best.donor, best.track_id = best.track_id, view.track_id
         self._by_track[view.track_id] = best
         return best
+
+    def disown(self, heirs: Collection[int], present: Collection[int]) -> None:
+        """Take adopted episodes from ``heirs``, whose id switch was disproved: each heir starts
+        its own episode; a donor that is back gets its episode again."""
+        for heir in heirs:
+            episode = self._by_track.get(heir)
+            if episode is None or episode.donor is None:
+                continue
+            del self._by_track[heir]
+            donor, episode.donor = episode.donor, None
+            if donor in present and donor not in self._by_track:
+                episode.track_id = donor
+                self._by_track[donor] = episode
 
     def expire(self, t: float) -> list[Episode]:
         """Close episodes unseen for longer than the grace; return them."""
@@ -98,6 +120,16 @@ class _Fired:
     anchor_rel: Point
     class_name: str
     box_px: Box
+    heritage: _Heritage | None = None
+
+
+@dataclass(frozen=True)
+class _Heritage:
+    """An id-switch guess: the id inherited from and how well the heir's first box fitted the
+    donor's last one (IoU)."""
+
+    donor: int
+    fit: float
 
 
 class FireGate:
@@ -107,7 +139,9 @@ class FireGate:
     vanishing, within ``switch_radius_rel`` of where it was last seen, overlapping its last box
     and with the same class, is an id switch: the new id inherits the fired track's cooldown.
     (The box overlap keeps the test scale-aware: near the horizon, where everything converges,
-    another vehicle appearing a few pixels from a vanished one is not taken for it.)
+    another vehicle appearing a few pixels from a vanished one is not taken for it.) The
+    inheritance is revoked when the vanished id, or a better-fitting newcomer, shows up beside
+    the heir (``seen`` returns those heirs).
     """
 
     def __init__(self, cooldown_s: float, switch_radius_rel: float, switch_window_s: float) -> None:
@@ -117,18 +151,16 @@ class FireGate:
         self._fired: dict[int, _Fired] = {}
         self._last_seen: dict[int, float] = {}
 
-    def seen(self, views: Iterable[ObjectView], t: float) -> None:
-        """Note the tracks of this frame: detect id switches, refresh fired tracks' positions."""
+    def seen(self, views: Iterable[ObjectView], t: float) -> set[int]:
+        """Note the tracks of this frame: detect id switches, refresh fired tracks' positions;
+        return the heirs whose inherited cooldown this frame disproved."""
         views = list(views)
         present = {v.track_id for v in views}
         for view in views:
             if view.track_id not in self._last_seen:
                 donor = self._switch_donor(view, t, present)
                 if donor is not None:
-                    inherited = _Fired(
-                        donor.fired_t, t, view.anchor_rel, view.class_name, view.box_xyxy_px
-                    )
-                    self._fired[view.track_id] = inherited
+                    self._fired[view.track_id] = _inherit(view, t, *donor)
             self._last_seen[view.track_id] = t
             record = self._fired.get(view.track_id)
             if record is not None:
@@ -136,13 +168,20 @@ class FireGate:
                 record.box_px = view.box_xyxy_px
         for track_id in [k for k, ts in self._last_seen.items() if t - ts > self._window_s]:
             del self._last_seen[track_id]
+        heirs = {k: r.heritage for k, r in self._fired.items() if r.heritage is not None}
+        disproved = _disproved(heirs, {v.track_id: v.box_xyxy_px for v in views})
+        for heir in disproved:
+            del self._fired[heir]
+        return disproved
 
     def allow(self, view: ObjectView, t: float) -> bool:
         """True when ``view``'s track is not cooling down."""
         record = self._fired.get(view.track_id)
         return record is None or t - record.fired_t >= self._cooldown_s
 
-    def _switch_donor(self, view: ObjectView, t: float, present: set[int]) -> _Fired | None:
+    def _switch_donor(
+        self, view: ObjectView, t: float, present: set[int]
+    ) -> tuple[int, _Fired] | None:
         if self._radius <= 0:
             return None
         for track_id, record in self._fired.items():
@@ -153,7 +192,7 @@ class FireGate:
                 and t - record.fired_t < self._cooldown_s
                 and _same_object(record.anchor_rel, record.box_px, view, self._radius)
             ):
-                return record
+                return track_id, record
         return None
 
     def record(self, view: ObjectView, t: float) -> None:
@@ -171,6 +210,37 @@ class FireGate:
 
 
 _SWITCH_MIN_IOU = 0.3  # a fast mover's lost and new boxes still overlap this much
+_APART_MAX_COVER = 0.5  # a box half inside another may be a part of the same object
+
+
+def _inherit(view: ObjectView, t: float, donor: int, record: _Fired) -> _Fired:
+    heritage = _Heritage(donor, box_iou(record.box_px, view.box_xyxy_px))
+    box = view.box_xyxy_px
+    return _Fired(record.fired_t, t, view.anchor_rel, view.class_name, box, heritage)
+
+
+def _disproved(heirs: Mapping[int, _Heritage], boxes: Mapping[int, Box]) -> set[int]:
+    """Heirs standing apart from their donor, or from a co-heir that fits the donor better:
+    two ids seen side by side are two objects, and only one can be the donor."""
+    out = set()
+    for heir, h in heirs.items():
+        rivals = [h.donor] + [
+            k for k, o in heirs.items() if k != heir and o.donor == h.donor and o.fit > h.fit
+        ]
+        if any(_apart(boxes, heir, rival) for rival in rivals):
+            out.add(heir)
+    return out
+
+
+def _apart(boxes: Mapping[int, Box], a: int, b: int) -> bool:
+    """Both ids are in this frame, neither box mostly inside the other: two objects, not the
+    duplicate or partial boxes a detector sometimes puts on one truck."""
+    if a not in boxes or b not in boxes:
+        return False
+    (ax1, ay1, ax2, ay2), (bx1, by1, bx2, by2) = boxes[a], boxes[b]
+    inter = max(0.0, min(ax2, bx2) - max(ax1, bx1)) * max(0.0, min(ay2, by2) - max(ay1, by1))
+    smaller = min((ax2 - ax1) * (ay2 - ay1), (bx2 - bx1) * (by2 - by1))
+    return inter < _APART_MAX_COVER * smaller
 
 
 def _same_object(anchor_rel: Point, box_px: Box, view: ObjectView, radius: float) -> bool:
