@@ -50,14 +50,16 @@ def detector_factory(container: Container) -> Callable[[], Detector]:
         from detectors.offline import prepare_offline_runtime
 
         prepare_offline_runtime()
-        from detectors.ultralytics_backend import UltralyticsDetector
+        from detectors.runtimes import load_detector
 
-        return UltralyticsDetector(
+        # .pt -> Ultralytics, .onnx -> ONNX Runtime, an OpenVINO export directory -> OpenVINO
+        detector: Detector = load_detector(
             s.detector_weights,
             imgsz=s.detector_imgsz,
             conf=s.detector_conf,
             threads=s.torch_threads,
         )
+        return detector
 
     return make
 
