@@ -206,6 +206,9 @@ def _check_rule_refs(
                 raise ValueError(f"rule {rule.id!r} references unknown rule {ref!r}")
             if isinstance(target, CompositionRuleConfig):
                 raise ValueError(f"rule {rule.id!r}: a composition cannot use composition {ref!r}")
+        for ref in rule.supersedes:
+            if ref not in by_id or ref == rule.id:
+                raise ValueError(f"rule {rule.id!r} supersedes unknown rule {ref!r}")
 
 
 class _SceneLoader(yaml.SafeLoader):

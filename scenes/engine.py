@@ -56,6 +56,11 @@ class SceneEngine:
         ctx = BuildContext(scene=scene, ground=ground)
         self._slots = [_build_slot(cfg, ctx) for cfg in scene.rules if cfg.enabled]
         self._emit = {cfg.id: cfg.emit for cfg in scene.rules}
+        self._supersedes = {
+            cfg.id: tuple(cfg.supersedes)
+            for cfg in scene.rules
+            if isinstance(cfg, CompositionRuleConfig) and cfg.supersedes
+        }
         self.rule_errors = 0
 
     @property
@@ -79,11 +84,27 @@ class SceneEngine:
             comp = slot.composition
             if comp is not None and self._is_active(slot, meta.timestamp):
                 hits.extend(self._guarded(slot, partial(comp.consume, meta, base)))
+        hits = self._without_superseded(hits)
         detected_at = self._clock.now()
         return [
             EngineHit(self._event(h, meta, detected_at), h)
             for h in hits
             if self._emit.get(h.rule_id, True)
+        ]
+
+    def _without_superseded(self, hits: list[RuleHit]) -> list[RuleHit]:
+        """Drop hits that a composition hit of this frame replaces (same rule, B's track)."""
+        replaced = {
+            (ref, h.attributes.get("then_track_id", ""))
+            for h in hits
+            for ref in self._supersedes.get(h.rule_id, ())
+        }
+        if not replaced:
+            return hits
+        return [
+            h
+            for h in hits
+            if (h.rule_id, "" if h.track_id is None else str(h.track_id)) not in replaced
         ]
 
     def _is_active(self, slot: _Slot, instant: datetime) -> bool:

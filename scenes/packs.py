@@ -137,6 +137,7 @@ def _dumping_rules(prefix: str, zone_id: str, dwell_s: float) -> list[RuleConfig
         first_rule_id=stop.id,
         then_rule_id=debris.id,
         within_s=600.0,
+        supersedes=[f"{prefix}-spill"],
     )
     return [stop, debris, dumping]
 

@@ -201,6 +201,12 @@ class CompositionRuleConfig(_RuleBase):
         gt=0,
         description="B must be this close to A (relative units); null = anywhere.",
     )
+    supersedes: list[str] = Field(
+        default_factory=list,
+        max_length=16,
+        description="Rules whose hit on B's object in the same frame this event replaces: "
+        "debris dumped by a stopped truck is reported as dumping, not also as spillage.",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> CompositionRuleConfig:

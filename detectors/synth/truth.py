@@ -196,10 +196,11 @@ class _Debris:
 
 def _dumping(
     cam: StreetCamera, truck: _Track, debris: Sequence[_Debris], zone: GroundRect, reg: Regulation
-) -> ExpectedEvent | None:
-    """Expected when the truck stops well inside ``zone`` clearly longer than the dwell and new
-    debris then appears in the zone next to it; None for short stops and stops elsewhere."""
-    found: ExpectedEvent | None = None
+) -> tuple[ExpectedEvent, int] | None:
+    """Expected (with the dumped debris' track) when the truck stops well inside ``zone`` clearly
+    longer than the dwell and new debris then appears in the zone next to it; None for short
+    stops and stops elsewhere."""
+    found: tuple[ExpectedEvent, int] | None = None
     for t0, z_stop in _long_stops(truck, zone, reg):
         fired_s = t0 + reg.dump_dwell_s
         window = (t0 - 10, fired_s + reg.dump_within_s + 30)
@@ -220,7 +221,8 @@ def _dumping(
         if not clear or found is not None:
             raise AmbiguousScriptError(f"dumping: debris near track {truck.actor.track_id} unclear")
         fire_s = max(fired_s, first.appears_s)
-        found = ExpectedEvent("dumping", truck.actor.track_id, fire_s - 1.0, fire_s + 1.5)
+        event = ExpectedEvent("dumping", truck.actor.track_id, fire_s - 1.0, fire_s + 1.5)
+        found = (event, first.track.actor.track_id)
     return found
 
 
@@ -305,12 +307,17 @@ def expected_events(
     trucks = [tr for tr in tracks if tr.kind == "truck"]
     debris = [_Debris(tr) for tr in tracks if tr.kind == "debris"]
     out: list[ExpectedEvent | None] = []
+    dumped_debris: set[int] = set()
     for tr in trucks:
         out.append(_presence(tr, regions.restricted, "restricted"))
         if tr.actor.obj.load == "uncovered":
             out.append(_presence(tr, regions.road, "uncovered"))
         out.append(_speeding(tr, regions.road, reg.speed_limit_kmh))
-        out.append(_dumping(cam, tr, debris, regions.no_dump, reg))
+        dumped = _dumping(cam, tr, debris, regions.no_dump, reg)
+        if dumped is not None:
+            out.append(dumped[0])
+            dumped_debris.add(dumped[1])
     for item in debris:
-        out.append(_spill(cam, item, trucks, debris, regions.road, reg))
+        if item.track.actor.track_id not in dumped_debris:  # reported as dumping, not spillage
+            out.append(_spill(cam, item, trucks, debris, regions.road, reg))
     return sorted((e for e in out if e is not None), key=lambda e: (e.earliest_s, e.kind))

@@ -130,6 +130,17 @@ def test_composition_cannot_use_a_composition() -> None:
         SceneConfig.model_validate(data)
 
 
+@pytest.mark.parametrize(("ref", "ok"), [("r1", True), ("nope", False), ("r4", False)])
+def test_composition_supersedes_only_other_known_rules(ref: str, ok: bool) -> None:
+    data = copy.deepcopy(BASE)
+    data["rules"][3] = {**data["rules"][3], "supersedes": [ref]}
+    if ok:
+        assert SceneConfig.model_validate(data).rules[3].supersedes == [ref]  # type: ignore[union-attr]
+    else:
+        with pytest.raises(ValidationError, match="supersedes unknown rule"):
+            SceneConfig.model_validate(data)
+
+
 @pytest.mark.parametrize(
     ("url", "ok"),
     [
