@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api.audit import install_audit
 from api.container import Container
 from api.errors import install_error_handlers, install_openapi_errors
-from api.live import LiveHub, db_audience
+from api.live import LiveHub, boot_first_id, db_audience
 from api.open311 import install_open311_errors
 from api.routes import (
     areas,
@@ -57,7 +57,11 @@ def create_app(container: Container, *, run_background: bool = True) -> FastAPI:
     With ``run_background`` the lifespan starts intake, sweeps and the live hub's reader;
     without it (tests) call ``app.state.live_hub.pump()`` or ``.start()`` yourself.
     """
-    hub = LiveHub(container.bus, audience=db_audience(container.sessions))
+    hub = LiveHub(
+        container.bus,
+        audience=db_audience(container.sessions),
+        first_id=boot_first_id(container.clock.now()),
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

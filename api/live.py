@@ -20,12 +20,14 @@ import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.bus import CAMERA_HEALTH, CASE_UPDATES, STAFF_POSITIONS, EventBus
+from core.clock import ensure_utc
 from models import Dispatch
 
 logger = logging.getLogger(__name__)
@@ -137,6 +139,13 @@ class Subscription:
         return LiveEvent(0, RESYNC, body, frozenset(), wire)
 
 
+def boot_first_id(started_at: datetime) -> int:
+    """First event id of a hub started at ``started_at``: milliseconds since 1970 x 1000, above
+    every id an earlier process could have reached unless it sent 1000 events per millisecond
+    of its life (and below 2**53, so browsers hold it exactly, until the year 2255)."""
+    return int(ensure_utc(started_at).timestamp() * 1000) * 1000
+
+
 class LiveHub:
     """Reads the live topics from the bus with its own consumer group and fans them out."""
 
@@ -149,7 +158,11 @@ class LiveHub:
         client_queue_size: int = 1000,
         group: str | None = None,
         topics: tuple[str, ...] = LIVE_TOPICS,
+        first_id: int = 0,
     ) -> None:
+        """``first_id``: ids count up from here; the app passes one derived from its start time
+        so that ids a client kept from before a restart are older than every new one and get a
+        resync instead of a wrong replay (``boot_first_id``)."""
         self.bus, self.topics = bus, topics
         self.group = group or f"live-{uuid.uuid4().hex[:12]}"
         self._audience = audience or _assigned_only
@@ -157,14 +170,15 @@ class LiveHub:
         self._queue_size = client_queue_size
         self._subs: set[Subscription] = set()
         self._lock = threading.Lock()
-        self._last_id = 0
+        self.first_id = first_id
+        self._last_id = first_id
         self._last_audience: OrderedDict[Any, frozenset[str]] = OrderedDict()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
     def last_id(self) -> int:
-        """The id of the newest event so far (0 before any)."""
+        """The id of the newest event so far (``first_id`` before any)."""
         return self._last_id
 
     @property

@@ -13,6 +13,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
+from api.live import boot_first_id
 from api.seed_data import DEMO_ORIGIN
 from tests.api.surface.conftest import LiveServer, Surface
 from tests.conftest import T0
@@ -188,14 +189,15 @@ def test_sse_replays_from_last_event_id_and_filters(surface: Surface) -> None:
     fix = {"fixes": [{"lon": DEMO_ORIGIN[0], "lat": DEMO_ORIGIN[1], "at": T0.isoformat()}]}
     assert c.post("/me/position", json=fix, headers=surface.as_("field1")).status_code == 200
     surface.hub.pump()
-    assert surface.hub.last_id >= 2
-    frames = _sse(c, surface.tokens["operator"], "?last_event_id=0&max_s=0.3")
+    first, last = surface.hub.first_id, surface.hub.last_id
+    assert first == boot_first_id(surface.container.clock.now()) > 0 and last >= first + 2
+    frames = _sse(c, surface.tokens["operator"], f"?last_event_id={first}&max_s=0.3")
     events = [f for f in frames if f.get("event") in ("case-updates", "staff-positions")]
-    assert [int(f["id"]) for f in events] == list(range(1, surface.hub.last_id + 1))
+    assert [int(f["id"]) for f in events] == list(range(first + 1, last + 1))
     assert json.loads(events[0]["data"])["topic"] == events[0]["event"]
-    resumed = _sse(c, surface.tokens["operator"], "?max_s=0.3", {"Last-Event-ID": "1"})
-    assert [int(f["id"]) for f in resumed if "id" in f] == list(range(2, surface.hub.last_id + 1))
-    staff2 = _sse(c, surface.tokens["field"], "?last_event_id=0&max_s=0.3")
+    resumed = _sse(c, surface.tokens["operator"], "?max_s=0.3", {"Last-Event-ID": str(first + 1)})
+    assert [int(f["id"]) for f in resumed if "id" in f] == list(range(first + 2, last + 1))
+    staff2 = _sse(c, surface.tokens["field"], f"?last_event_id={first}&max_s=0.3")
     assert not [f for f in staff2 if f.get("event") == "staff-positions"]
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from api.live import LiveEvent, LiveHub, Subscription, Viewer, visible
+from api.live import LiveEvent, LiveHub, Subscription, Viewer, boot_first_id, visible
 from core.bus import CAMERA_HEALTH, CASE_UPDATES, STAFF_POSITIONS, InMemoryBus
 
 CASE_OF_S1 = LiveEvent.make(1, CASE_UPDATES, {"case_id": 1}, frozenset({"s1"}))
@@ -117,6 +118,26 @@ def test_replay_gap_asks_for_resync(last_event_id: int, expect_resync: bool) -> 
         assert topics == ["resync"]
     else:
         assert topics == [CAMERA_HEALTH] * (5 - last_event_id)
+
+
+def test_ids_kept_from_before_a_restart_get_a_resync_not_a_wrong_replay() -> None:
+    bus = InMemoryBus()
+    before = LiveHub(bus, first_id=boot_first_id(datetime(2026, 11, 22, 8, 0, tzinfo=UTC)))
+    after = LiveHub(bus, first_id=boot_first_id(datetime(2026, 11, 22, 8, 0, 1, tzinfo=UTC)))
+    for n in range(3):
+        bus.publish(CAMERA_HEALTH, {"n": n})
+    before.pump()
+    kept = before.last_id  # what a browser holds when the server restarts
+    for n in range(3):
+        bus.publish(CAMERA_HEALTH, {"n": n})
+    after.pump()
+    assert after.last_id > kept  # the new process's ids are all newer
+
+    async def scenario() -> list[str]:
+        sub = after.subscribe(Viewer("admin"), last_event_id=kept)
+        return [e.topic for e in [await sub.next_event(0.01)] if e is not None]
+
+    assert asyncio.run(scenario()) == ["resync"]
 
 
 def test_reader_thread_delivers_and_skips_backlog() -> None:
