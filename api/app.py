@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.audit import install_audit
+from api.body_limit import BodyLimit
 from api.container import Container
 from api.errors import install_error_handlers, install_openapi_errors
 from api.live import LiveHub, boot_first_id, db_audience
@@ -96,4 +97,5 @@ def create_app(container: Container, *, run_background: bool = True) -> FastAPI:
     install_openapi_errors(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.add_middleware(BodyLimit)  # outermost: oversized bodies are refused before anything
     return app
