@@ -1,11 +1,15 @@
 """The per-camera pipeline, as short named steps:
 
-frame -> motion gate (optional) -> detect -> track -> attributes (optional) -> engine (rules,
-ground mapping) -> evidence (optional) -> publish.
+frame -> motion gate (optional) -> detect -> track -> attributes (optional) -> static objects
+(optional) -> engine (rules, ground mapping) -> evidence (optional) -> publish.
 
 When the gate says nothing moved, the previous frame's tracked objects are reused: a parked car
-must stay visible to dwell rules even though detection is skipped. Ground mapping happens inside
-the engine, only for anchors that produce events (and for the speed rule's tracks).
+must stay visible to dwell rules even though detection is skipped. The static-object step (new
+static debris by background modelling) still runs on every frame, with those reused objects as
+the tracked ones: it is cheap, its timers need every frame, and a skipped frame is exactly when
+nothing moves over a new pile. Its objects carry their own track ids (offset far above the
+tracker's) and are merged after tracking, never fed back to the tracker. Ground mapping happens
+inside the engine, only for anchors that produce events (and for the speed rule's tracks).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Protocol
 
 import numpy as np
@@ -22,6 +27,7 @@ import numpy.typing as npt
 from core.clock import Clock, SystemClock
 from detectors.detections import Detections
 from detectors.ports import Detector, Tracker
+from detectors.static_objects import merge_detections
 from scenes.config import CameraConfig
 from scenes.engine import EngineHit, SceneEngine
 from scenes.events import SceneEvent
@@ -44,6 +50,14 @@ class MotionGate(Protocol):
 
     def should_detect(self, frame: Image) -> bool:
         """True when something changed enough to detect again."""
+        ...
+
+
+class StaticObjects(Protocol):
+    """Finds new static objects (spilled debris) that the class detector cannot."""
+
+    def update(self, frame: Image, timestamp: datetime, moving: Detections) -> Detections:
+        """Consume one frame; return new static objects, none on or against ``moving``."""
         ...
 
 
@@ -78,6 +92,7 @@ class CameraPipeline:
         attributes: AttributeClassifier | None = None,
         evidence: EvidenceStore | None = None,
         max_skip_frames: int = 10,
+        static_objects: StaticObjects | None = None,
     ) -> None:
         self.engine = engine
         self.camera_id = engine.scene.camera_id
@@ -89,6 +104,7 @@ class CameraPipeline:
         self._attributes = attributes
         self._evidence = evidence
         self._max_skip_frames = max_skip_frames
+        self._static_objects = static_objects
         self._skipped_in_row = 0
         self._last: Detections = Detections.empty()
         self.stats = PipelineStats()
@@ -97,7 +113,7 @@ class CameraPipeline:
         """Run every step on one frame; return the events published during this call."""
         self.stats.frames += 1
         completed = self._buffer(frame, meta)
-        detections = self._detect_and_track(frame)
+        detections = self._with_static_objects(frame, meta, self._detect_and_track(frame))
         engine_hits = self.engine.evaluate(meta, detections)
         ready = completed + self._with_evidence(frame, meta, engine_hits)
         self._publish(ready)
@@ -154,6 +170,14 @@ class CameraPipeline:
             tracked = self._attributes(frame, tracked)
         self._last = tracked
         return tracked
+
+    def _with_static_objects(
+        self, frame: Image, meta: FrameMeta, tracked: Detections
+    ) -> Detections:
+        if self._static_objects is None:
+            return tracked
+        found = self._static_objects.update(frame, meta.timestamp, tracked)
+        return merge_detections(tracked, found)
 
     def _should_detect(self, frame: Image) -> bool:
         if self._gate is None or self._skipped_in_row >= self._max_skip_frames:
