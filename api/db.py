@@ -27,17 +27,9 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def ensure_report_facts(url: str) -> int | None:
     """Build ``case_facts`` at ``url`` unless it is current; the number of cases rebuilt."""
-    from dispatch.reports.store import ensure_case_facts
-    from models.engine import make_engine, make_session_factory
+    from dispatch.reports.store import ensure_cli
 
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine)() as session:
-            cases = ensure_case_facts(session)
-            session.commit()
-    finally:
-        engine.dispose()
-    return cases
+    return ensure_cli(url)
 
 
 def downgrade(url: str, revision: str) -> None:

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, event, func, inspect, select, text
 from sqlalchemy.orm import Session
@@ -35,6 +35,7 @@ from models import Case, CaseFact, CaseFactsBuild
 from models.engine import make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 FACTS_VERSION = 1
 REPORT_ATTRIBUTES: tuple[str, ...] = (
     "reported_at",
@@ -137,16 +138,26 @@ def ensure_case_facts(session: Session, *, clock: Clock | None = None) -> int | 
     return rebuild_case_facts(session, clock=clock)
 
 
-def rebuild_cli(database_url: str | None = None) -> int:
-    """Rebuild ``case_facts`` in the configured (or given) database and commit."""
+def _committed(database_url: str | None, work: Callable[[Session], _T]) -> _T:
+    """Run ``work`` in one session on the configured (or given) database and commit."""
     engine = make_engine(database_url or Settings().resolved_database_url())
     try:
         with make_session_factory(engine)() as session:
-            cases = rebuild_case_facts(session)
+            result = work(session)
             session.commit()
     finally:
         engine.dispose()
-    return cases
+    return result
+
+
+def rebuild_cli(database_url: str | None = None) -> int:
+    """Rebuild ``case_facts`` in the configured (or given) database and commit."""
+    return _committed(database_url, rebuild_case_facts)
+
+
+def ensure_cli(database_url: str | None = None) -> int | None:
+    """``ensure_case_facts`` on the configured (or given) database, committed."""
+    return _committed(database_url, ensure_case_facts)
 
 
 def main(argv: list[str] | None = None) -> None:
