@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from sqlalchemy.orm import Session
 
 from api.cameras_runtime import CameraManager
 from api.container import build_container
@@ -54,6 +55,18 @@ def _scene(camera_id: str) -> dict:
     ).model_dump(mode="json")
 
 
+def add_camera_with_scene(session: Session, cam_id: str, url: str) -> None:
+    """A 5 fps camera at the demo origin with the one-zone scene of ``_scene``."""
+    session.add(
+        Camera(
+            id=cam_id, name=cam_id, source_url=url, sample_fps=5, lon=DEMO_ORIGIN[0],
+            lat=DEMO_ORIGIN[1], created_at=T0, updated_at=T0,
+        )
+    )  # fmt: skip
+    session.flush()
+    session.add(Scene(id=f"s-{cam_id}", camera_id=cam_id, config=_scene(cam_id), updated_at=T0))
+
+
 @pytest.fixture
 def container(sqlite_url: str, tmp_path: Path):
     c = build_container(Settings(var_dir=tmp_path, database_url=sqlite_url), bus=InMemoryBus())
@@ -62,20 +75,7 @@ def container(sqlite_url: str, tmp_path: Path):
         seed_demo_city(s, T0)
         good = _video(tmp_path / "good.mp4")
         for cam_id, url in (("good", str(good)), ("broken", str(tmp_path / "missing.mp4"))):
-            s.add(
-                Camera(
-                    id=cam_id,
-                    name=cam_id,
-                    source_url=url,
-                    sample_fps=5,
-                    lon=DEMO_ORIGIN[0],
-                    lat=DEMO_ORIGIN[1],
-                    created_at=T0,
-                    updated_at=T0,
-                )
-            )
-            s.flush()
-            s.add(Scene(id=f"s-{cam_id}", camera_id=cam_id, config=_scene(cam_id), updated_at=T0))
+            add_camera_with_scene(s, cam_id, url)
         s.commit()
     c.locator.reload()
     yield c

@@ -19,17 +19,16 @@ import pytest
 import api.runtime
 from api.cameras_runtime import CameraManager
 from api.container import Container
-from api.seed_data import DEMO_ORIGIN, seed_categories, seed_demo_city
+from api.seed_data import seed_categories, seed_demo_city
 from api.worker import WorkerPlan, start_worker
 from core.bus import CAMERA_CHANGES
 from core.redis_bus import RedisStreamsBus
 from core.settings import Settings
 from core.sharding import Shard
-from models import Camera, Scene
 from models.cases import SceneEventRecord
 from models.engine import make_engine, make_session_factory
 from tests.conftest import REDIS_URL, T0, service_unavailable
-from tests.integration.test_cameras_runtime import OneTruck, SameId, _scene, _video
+from tests.integration.test_cameras_runtime import OneTruck, SameId, _video, add_camera_with_scene
 
 CAMERAS = [f"cam-{n}" for n in range(6)]
 ADDED = [f"new-{n}" for n in range(6)]
@@ -39,20 +38,7 @@ def _add_cameras(url: str, ids: list[str], video: Path) -> None:
     engine = make_engine(url)
     with make_session_factory(engine)() as s:
         for cam_id in ids:
-            s.add(
-                Camera(
-                    id=cam_id,
-                    name=cam_id,
-                    source_url=str(video),
-                    sample_fps=5,
-                    lon=DEMO_ORIGIN[0],
-                    lat=DEMO_ORIGIN[1],
-                    created_at=T0,
-                    updated_at=T0,
-                )
-            )
-            s.flush()
-            s.add(Scene(id=f"s-{cam_id}", camera_id=cam_id, config=_scene(cam_id), updated_at=T0))
+            add_camera_with_scene(s, cam_id, str(video))
         s.commit()
     engine.dispose()
 
